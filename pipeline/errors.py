@@ -1,0 +1,60 @@
+"""Errors and the catalogue of warning codes.
+
+Codes are stable and never reused (spaCy's E005 habit). A warning's level says
+whether it keeps a result ``ok`` (info, warning) or makes it ``partial`` (error).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class CongvanError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class InputError(CongvanError):
+    """A file that cannot be read as a document, with the reason in a clerk's words."""
+
+    def __init__(self, path: str | Path, reason: str, stage: str = "read") -> None:
+        self.path = str(path)
+        self.reason = reason
+        self.stage = stage
+        super().__init__(f"{self.path}: {reason}")
+
+
+class PipelineOrderError(CongvanError):
+    """A pipeline whose stages do not receive what they require."""
+
+
+# code -> (level, meaning). Levels: info | warning | error.
+CODES: dict[str, tuple[str, str]] = {
+    "issuer-missing": ("warning", "no issuing body in the header"),
+    "issuer-inferred": ("info", "issuer taken from the body or signature, not the header"),
+    "number-missing": ("warning", "no 'Số:' line found"),
+    "number-blank": ("warning", "the serial number is blank: an unnumbered draft?"),
+    "date-missing": ("warning", "no place-and-date line found"),
+    "date-partial": ("warning", "the issue date is partly blank"),
+    "date-invalid": ("warning", "the issue date is not a real calendar date"),
+    "doctype-inferred": ("info", "document type taken from the notation, not a title"),
+    "doctype-missing": ("warning", "no document type found"),
+    "subject-missing": ("warning", "no subject (trích yếu) found"),
+    "signer-missing": ("warning", "no signature block found"),
+    "distribution-missing": ("info", "no 'Nơi nhận' block found"),
+    "tasks-none": ("info", "no task found in a directive part"),
+    "ocr-used": ("info", "page text came from OCR"),
+    "ocr-low-confidence": ("warning", "OCR word confidence is low on some pages"),
+    "text-layer-rejected": ("info", "a PDF text layer was not real Vietnamese text and was replaced by OCR"),
+    "legacy-encoding": ("info", "text was converted from a legacy Vietnamese encoding"),
+    "glyph-repair": ("info", "wrong glyphs of the PDF's fonts were repaired"),
+    "ocr-skipped": ("warning", "pages needed OCR but OCR was turned off; their text is missing"),
+    "signature-stamp-removed": ("info", "e-signature stamp text was moved from the body to meta signed_by/signed_at"),
+    "arrival-stamp-removed": ("info", "an arrival stamp (CÔNG VĂN ĐẾN, Số, Ngày) was removed from OCR text"),
+    "stage-failed": ("error", "a stage raised an exception; its fields are missing"),
+    "empty-text": ("error", "the document has no readable text"),
+    "not-vietnamese": ("warning", "the text does not look like Vietnamese"),
+}
+
+
+def level_of(code: str) -> str:
+    return CODES[code][0]

@@ -1,0 +1,105 @@
+"""One canonical form for matching Vietnamese text.
+
+``fold`` lowercases, moves the tone mark of the open syllables oa/oe/uy to the
+first vowel ("hoà" → "hòa", "Uỷ" → "ủy") and maps a few look-alike characters,
+always keeping the length of the string, so an offset in the folded text is an
+offset in the original. ``ascii_fold`` also drops every diacritic (for keys).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+_LOOKALIKE = str.maketrans(
+    {
+        "\u01a3": "ư",  # ƣ (broken PDF glyph maps) → ư
+        "\u01a2": "ư",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2012": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "đ": "đ",
+    }
+)
+
+
+def _split_tone(ch: str) -> tuple[str, str]:
+    d = unicodedata.normalize("NFD", ch)
+    tone = "".join(c for c in d if c in _TONES)
+    base = "".join(c for c in d if c not in _TONES)
+    return unicodedata.normalize("NFC", base), tone
+
+
+def _with_tone(base: str, tone: str) -> str:
+    return unicodedata.normalize("NFC", base + tone)
+
+
+# oa, oe, uy at the end of a syllable (not followed by a letter) with the tone on
+# the second vowel: move it to the first.
+_OPEN = re.compile(r"(?<![^\W\d_])?([oOuU])([^\W\d_])(?![^\W\d_])")
+
+
+@lru_cache(maxsize=4096)
+def _fold_word(word: str) -> str:
+    low = "".join(c.lower() if len(c.lower()) == 1 else c for c in word)
+    low = low.translate(_LOOKALIKE)
+    if len(low) >= 2:
+        # look at the last two letters of the syllable
+        a, b = low[-2], low[-1]
+        b_base, b_tone = _split_tone(b)
+        a_base, a_tone = _split_tone(a)
+        if b_tone and not a_tone and (a_base + b_base) in {"oa", "oe", "uy"}:
+            # "quy" keeps the tone on y ("quý"): u there is part of the onset
+            if not (a_base == "u" and len(low) >= 3 and low[-3] == "q"):
+                low = low[:-2] + _with_tone(a_base, b_tone) + b_base
+        # "hòa" style is the canonical one; NFC keeps the length 1 char each
+    return low
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def fold(text: str) -> str:
+    """Lowercase, one tone placement, look-alikes mapped; same length as ``text``."""
+    out = _WORD.sub(lambda m: _fold_word(m.group(0)), text.translate(_LOOKALIKE))
+    if len(out) != len(text):  # a character whose lowercase changes length
+        return "".join(
+            o if len(o) == 1 else c for o, c in zip(_pairwise_fold(text), text, strict=True)
+        )
+    return out
+
+
+def _pairwise_fold(text: str) -> list[str]:
+    return [c.lower() for c in text]
+
+
+def ascii_fold(text: str) -> str:
+    """Fold and drop every diacritic ("Ủy ban" → "uy ban"); not length-preserving."""
+    d = unicodedata.normalize("NFD", fold(text))
+    d = "".join(c for c in d if not unicodedata.combining(c))
+    return d.replace("đ", "d")
+
+
+def is_caps_line(s: str) -> bool:
+    """True when every letter of ``s`` is uppercase (and there are some)."""
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) >= 2 and all(c.isupper() for c in letters)
+
+
+def proper_case(s: str) -> str:
+    """'PHÓ CHỦ TỊCH' → 'Phó Chủ tịch'; 'ỦY BAN NHÂN DÂN TỈNH AN GIANG' kept for
+    names by ``title_name``. Titles: first word capitalised, the rest lower, except
+    words known as proper nouns are handled by the caller."""
+    words = s.split()
+    if not words:
+        return s
+    out = [words[0][:1].upper() + words[0][1:].lower()]
+    out += [w.lower() for w in words[1:]]
+    return " ".join(out)

@@ -1,0 +1,76 @@
+"""Image files (PNG, JPEG, multi-page TIFF, ...) -> OCR."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from PIL import Image, ImageSequence, UnidentifiedImageError
+
+from pipeline.errors import InputError
+from pipeline.readers import RawText
+from pipeline.readers.ocr import OcrUnavailable, ocr_images
+from pipeline.readers.stamps import remove_signature_lines, strip_arrival_stamp
+
+LOW_CONFIDENCE = 0.6
+
+
+def _dpi(image: Image.Image) -> float | None:
+    dpi = image.info.get("dpi")
+    try:
+        value = float(dpi[0]) if dpi else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value if value and value > 20 else None  # 1 or 0 means "unknown"
+
+
+def image_frames(image: Image.Image) -> Iterator[tuple[Image.Image, float | None]]:
+    """Every frame (page) of an image as RGB, with its resolution when the file says it."""
+    dpi = _dpi(image)
+    for frame in ImageSequence.Iterator(image):
+        yield frame.convert("RGB"), _dpi(frame) or dpi
+
+
+def read_image(path: Path, *, workers: int | None = None) -> RawText:
+    """An image file -> RawText by OCR; one page per frame."""
+    try:
+        image = Image.open(path)
+        image.load()
+    except (UnidentifiedImageError, OSError) as e:
+        raise InputError(path, "the image file is damaged or not an image this program can open") from e
+    timings: dict[str, float] = {}
+    try:
+        with image:
+            results = ocr_images(image_frames(image), workers=workers, timings=timings)
+    except OcrUnavailable as e:
+        raise InputError(path, f"images need OCR, but {e}") from e
+    except OSError as e:
+        raise InputError(path, "the image file is damaged or truncated") from e
+    warnings: list[tuple[str, str]] = [("ocr-used", f"OCR on {len(results)} image page(s)")]
+    meta: dict[str, str | None] = {}
+    texts = []
+    for res in results:
+        text = remove_signature_lines(res.text)
+        text, arrival = strip_arrival_stamp(text)
+        if arrival:
+            meta["arrival_stamp"] = "removed"
+        texts.append(text)
+    if not any(t.strip() for t in texts):
+        raise InputError(path, "no text was found in the image (blank page, photo, or unreadable scan)")
+    judged = [(r.confidence, r.words) for r in results if r.confidence is not None]
+    total = sum(w for _, w in judged)
+    confidence = sum(c * w for c, w in judged) / total if total else None
+    if confidence is not None and confidence < LOW_CONFIDENCE:
+        warnings.append(("ocr-low-confidence", f"mean OCR confidence {confidence:.0%}"))
+    if "arrival_stamp" in meta:
+        warnings.append(("arrival-stamp-removed", "an arrival stamp was removed from the OCR text"))
+    return RawText(
+        text="\f".join(texts),
+        format="image",
+        pages=len(results),
+        ocr=True,
+        meta=meta,
+        ocr_confidence=confidence,
+        warnings=warnings,
+        timings=timings,
+    )

@@ -1,0 +1,16 @@
+"""Reference data as data files (YAML), each with its source. Loaders here."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> Any:
+    """Parse ``pipeline/resources/<name>`` (a YAML file)."""
+    with resources.files(__package__).joinpath(name).open("r", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)

@@ -1,0 +1,227 @@
+"""Stage 9: organisations in each task — who leads it, who supports it.
+
+Names come from the reference list in resources/ (agencies, group phrases)
+matched with a spaCy PhraseMatcher (blank "xx" pipeline) on the folded text, plus
+patterns for names not on the list (Công ty …, Ban Quản lý dự án …). Output keeps
+the list's canonical name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pipeline.folding import fold as fold_text
+from pipeline.resources import load
+from pipeline.stage import Stage
+from pipeline.state import WorkingState
+from pipeline.stages.outline import Item
+from pipeline.stages.tasks import intro_before, item_text
+from pipeline.textview import collapse
+
+LOCALITY_END = ("tỉnh", "huyện", "xã", "phường", "thành phố", "thị xã", "quận", "thị trấn", "đặc khu")
+PATTERNS = [
+    re.compile(r"(?:Tổng )?[Cc]ông ty (?:cổ phần|CP|TNHH(?: một thành viên| MTV)?)?\s*(?:[A-ZĐÀ-Ỹ0-9][^\s,;.()]*(?:\s|$)){1,8}"),
+    re.compile(r"Ban [Qq]uản lý (?:dự án|các dự án)\s+(?:[^\s,;.()]+\s?){1,8}?(?=[,;.()]|\s(?:chủ trì|phối hợp|và|có|thực hiện|tổ chức)\b)"),
+    re.compile(r"(?:Trường|Bệnh viện|Trung tâm|Chi cục|Phòng) (?:[A-ZĐÀ-Ỹ][^\s,;.()]*\s?){1,6}"),
+]
+LEAD_BEFORE = re.compile(r"(?:giao(?: cho)?|đề nghị|yêu cầu|chỉ đạo|để)\s*[:]?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các\s+)?$")
+LEAD_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:[,:]\s*)?(?:chủ trì|có trách nhiệm|chịu trách nhiệm|tổ chức|triển khai|thực hiện|khẩn trương|tiếp tục|tập trung|phối hợp với|tham mưu|theo dõi|hướng dẫn|rà soát|xây dựng|chỉ đạo|kiểm tra|căn cứ|báo cáo|nghiên cứu|đôn đốc|cung cấp|gửi|có|quản lý|bố trí|ban hành|cập nhật|đẩy mạnh|thường xuyên|nghiêm túc|cử|lập|hoàn thành|giám sát|:)")
+SUPPORT_CUE = re.compile(r"phối hợp(?:\s+chặt chẽ)?(?:\s+(?:với|cùng))?\s*$")
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int  # offsets in the document text
+    end: int
+    name: str  # canonical name
+    key: str  # agency id
+
+
+class Gazetteer:
+    """Names and aliases → canonical names, matched with spaCy on folded text."""
+
+    def __init__(self, entries: list[dict[str, Any]], groups: list[dict[str, Any]], titles: list[str]):
+        import spacy
+        from spacy.matcher import PhraseMatcher
+
+        self.nlp = spacy.blank("xx")
+        self.matcher = PhraseMatcher(self.nlp.vocab)
+        self.canon: dict[str, tuple[str, str, str]] = {}
+        for e in entries:
+            names = [e["name"], *(e.get("aliases") or [])]
+            for n in names:
+                self._add(n, e["id"], e["name"], e.get("level", ""))
+        for g in groups:
+            for n in [g["name"], *(g.get("variants") or [])]:
+                self._add(n, g["id"], g["name"], "group")
+        self.titles = sorted({fold_text(t) for t in titles}, key=len, reverse=True)
+
+    def _add(self, name: str, key: str, canonical: str, level: str) -> None:
+        f = fold_text(collapse(name))
+        if not f or f in self.canon:
+            return
+        self.canon[f] = (key, canonical, level)
+        self.matcher.add(f, [self.nlp.make_doc(f)])
+
+    def find(self, text: str, fold: str, start: int = 0, end: int | None = None) -> list[Mention]:
+        from spacy.util import filter_spans
+
+        end = len(text) if end is None else end
+        sub = fold[start:end]
+        doc = self.nlp.make_doc(sub)
+        spans = []
+        for mid, a, b in self.matcher(doc):
+            spans.append(doc[a:b])
+            spans[-1].label_ = self.nlp.vocab.strings[mid]
+        out: list[Mention] = []
+        for sp in filter_spans(spans):
+            key, canonical, level = self.canon[sp.label_]
+            s, e = start + sp.start_char, start + sp.end_char
+            name = canonical
+            # "Ủy ban nhân dân tỉnh" + "Quảng Nam": extend over the place name
+            if level != "group" and fold[s:e].endswith(LOCALITY_END):
+                m = re.match(r"\s+((?:[A-ZĐÀ-Ỹ][\wà-ỹ]*)(?:\s+[A-ZĐÀ-Ỹ][\wà-ỹ]*){0,3})", text[e:end])
+                if m:
+                    name = canonical + " " + m.group(1)
+                    e = e + m.end()
+            out.append(Mention(s, e, name, key))
+        # names not on the list
+        taken = [(m.start, m.end) for m in out]
+        for rx in PATTERNS:
+            for m in rx.finditer(text, start, end):
+                a, b = m.start(), m.end()
+                while b > a and text[b - 1] in " ,;.":
+                    b -= 1
+                if any(not (b <= x or a >= y) for x, y in taken):
+                    continue
+                out.append(Mention(a, b, collapse(text[a:b]), "pattern:" + fold_text(collapse(text[a:b]))))
+                taken.append((a, b))
+        out.sort(key=lambda m: m.start)
+        return out
+
+
+@lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer:
+    entries = list(load("agencies.yaml")["agencies"])
+    groups = list(load("agency_groups.yaml")["groups"])
+    titles = list(load("leader_titles.yaml")["titles"])
+    return Gazetteer(entries, groups, titles)
+
+
+def _uniq(names: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for n in names:
+        k = fold_text(n)
+        if k not in seen:
+            seen.add(k)
+            out.append(n)
+    return out
+
+
+def roles_in(text: str, fold: str, a: int, b: int, mentions: list[Mention]) -> tuple[list[str], list[str]]:
+    """Lead and support named between offsets a and b of the text."""
+    lead: list[str] = []
+    support: list[str] = []
+    in_support_until = -1
+    for i, m in enumerate(mentions):
+        if not (a <= m.start < b):
+            continue
+        before = fold[max(a, m.start - 60) : m.start]
+        after = fold[m.end : min(b, m.end + 40)]
+        # support: inside a "phối hợp (với) X, Y và Z" run
+        if SUPPORT_CUE.search(before) or (m.start <= in_support_until):
+            support.append(m.name)
+            in_support_until = _run_end(fold, mentions, i, b)
+            continue
+        if LEAD_BEFORE.search(before) or LEAD_AFTER.match(after):
+            lead.append(m.name)
+            continue
+        # the subject of the sentence: a name right at its start
+        head = fold[a : m.start].strip(" -+*•:;,.")
+        if not head or re.fullmatch(r"(?:\d+|[a-zđ])?\s*[.)]?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo)?\s*(?:các)?", head):
+            lead.append(m.name)
+    return _uniq(lead), _uniq([s for s in support if s not in lead])
+
+
+def _run_end(fold: str, mentions: list[Mention], i: int, b: int) -> int:
+    """End of a list of names starting at mention i (joined by , và các)."""
+    end = mentions[i].end
+    for m in mentions[i + 1 :]:
+        gap = fold[end : m.start]
+        if m.start >= b or not re.fullmatch(r"[\s,;]*(?:và|cùng|với)?\s*(?:các)?\s*(?:cơ quan|đơn vị)?\s*", gap):
+            break
+        end = m.end
+    return end
+
+
+def heading_agencies(state: WorkingState, item: Item, gaz: Gazetteer) -> list[str]:
+    """Lead named by the nearest ancestor heading, or the list's intro sentence."""
+    node = item.parent
+    while node is not None and node.kind != "root":
+        v = item_text(state, node)
+        if v.pos:
+            a, b = v.pos[0], v.pos[-1] + 1
+            ms = gaz.find(state.text, state.fold, a, b)
+            if ms:
+                lead, _ = roles_in(state.text, state.fold, a, b, ms)
+                if lead:
+                    return lead
+        intro = intro_before(state, node)
+        if intro is not None:
+            got = intro_agencies(state, intro, gaz)
+            if got:
+                return got
+        node = node.parent
+    intro = intro_before(state, item)
+    if intro is not None:
+        return intro_agencies(state, intro, gaz)
+    return []
+
+
+def intro_agencies(state: WorkingState, intro: Item, gaz: Gazetteer) -> list[str]:
+    v = item_text(state, intro)
+    if not v.pos:
+        return []
+    a, b = v.pos[0], v.pos[-1] + 1
+    f = state.fold[a:b]
+    cue = None
+    for m in re.finditer(r"\b(?:yêu cầu|đề nghị|giao|chỉ đạo)\b", f):
+        cue = m
+    if cue is None:
+        return []
+    ms = gaz.find(state.text, state.fold, a + cue.end(), b)
+    names = []
+    last = a + cue.end()
+    for m in ms:
+        gap = state.fold[last : m.start]
+        if len(gap.strip(" ,;:")) > 0 and not re.fullmatch(r"[\s,;]*(?:và|cùng)?\s*(?:các)?\s*(?:thủ trưởng|giám đốc|chủ tịch)?\s*(?:các)?\s*", gap):
+            break
+        names.append(m.name)
+        last = m.end
+    return _uniq(names)
+
+
+class Agencies(Stage):
+    name = "agencies"
+    requires = ("task_units",)
+    provides = ("roles",)
+
+    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+        self._gaz = gazetteer
+
+    def __call__(self, state: WorkingState) -> WorkingState:
+        gaz = self._gaz or default_gazetteer()
+        for t in state.tasks:
+            a, b = t["span"]
+            ms = gaz.find(state.text, state.fold, a, b)
+            lead, support = roles_in(state.text, state.fold, a, b, ms)
+            if not lead:
+                prev = t.get("prev_lead")
+                lead = heading_agencies(state, t["item"], gaz) if prev is None else prev
+            t["lead"] = lead
+            t["support"] = [s for s in support if s not in lead]
+        return state

@@ -1,0 +1,214 @@
+"""Stage 10: the deadline of each task — own grammar first (phrases in
+resources/deadlines.yaml), dateparser only on an isolated date phrase.
+
+Precedence: a dated deadline in the task, then in its headings; then
+recurring; then asap. Dates of cited documents are not deadlines.
+"""
+
+from __future__ import annotations
+
+import re
+from calendar import monthrange
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
+
+from pipeline.folding import fold as fold_text
+from pipeline.resources import load
+from pipeline.stage import Stage
+from pipeline.state import WorkingState
+from pipeline.stages.outline import Item
+from pipeline.stages.tasks import item_text
+from pipeline.textview import collapse
+
+D = r"(?P<d>\d{1,2})"
+M = r"(?P<m>\d{1,2})"
+Y = r"(?P<y>\d{4})"
+FULL_DATE = re.compile(
+    r"(?:ngày\s*)?(?P<d>\d{1,2})\s*(?:tháng\s*(?P<m>\d{1,2})\s*(?:năm\s*(?P<y>\d{4}))?"
+    r"|[/.-]\s*(?P<m2>\d{1,2})(?:\s*[/.-]\s*(?P<y2>\d{4}))?)(?!\s*[/-]?\s*\d)"
+)
+MONTH = re.compile(rf"tháng\s*{M}\s*(?:năm\s*|/\s*|-\s*){Y}")
+QUARTER = re.compile(r"quý\s*(?P<q>iv|iii|ii|i|[1-4])(?:\s*(?:,|và|-)\s*(?:quý\s*)?(?P<q2>iv|iii|ii|i|[1-4]))*\s*(?:năm\s*|/\s*)(?P<y>\d{4})")
+YEAR = re.compile(r"(?:trong |hoàn thành |đến hết |đến )?năm\s*(?P<y>20\d{2})|(?P<y1>20\d{2})\s*-\s*(?P<y2>20\d{2})")
+TIME_OF_DAY = re.compile(r"(?:trước|vào lúc|lúc)?\s*\d{1,2}\s*(?:giờ|h)\s*(?:\d{1,2}\s*(?:phút)?)?\s*,?\s*")
+RELATIVE = re.compile(r"(?:trong vòng|trong thời hạn|trong|sau)\s*(?P<n>\d{1,3})\s*ngày(?:\s*làm việc)?\s*,?\s*(?:kể\s*)?từ\s*(?:ngày\s*)?(?P<anchor>ký|ban hành|nhận được|có hiệu lực)?")
+CITATION_BEFORE = re.compile(r"(?:số\s*)?\d+[\w/.-]*[/-][^\s]*\s*$|(?:văn bản|công văn|quyết định|kế hoạch|thông báo|nghị quyết|chỉ thị|nghị định|thông tư|báo cáo|tờ trình)\s*$")
+
+
+@lru_cache(maxsize=1)
+def phrases() -> dict[str, Any]:
+    data = load("deadlines.yaml")
+    out: dict[str, Any] = {}
+    for k in ("by_cues", "in_cues", "on_cues", "recurring", "asap", "relative", "relative_anchor"):
+        out[k] = sorted((fold_text(x) for x in data[k]), key=len, reverse=True)
+    out["quarters"] = {str(k): v for k, v in data["quarters"].items()}
+    out["halves"] = {fold_text(k): v for k, v in data["halves"].items()}
+    return out
+
+
+def _iso(y: int, m: int | None = None, d: int | None = None) -> str | None:
+    try:
+        if d is not None and m is not None:
+            return date(y, m, d).isoformat()
+        if m is not None:
+            if not 1 <= m <= 12:
+                return None
+            return f"{y:04d}-{m:02d}"
+        return f"{y:04d}"
+    except ValueError:
+        return None
+
+
+def _cue_before(f: str, pos: int, cues: list[str]) -> str | None:
+    window = f[max(0, pos - 40) : pos]
+    window = TIME_OF_DAY.sub(" ", window).rstrip(" ,:(")
+    for c in cues:
+        if window.endswith(c):
+            return c
+    return None
+
+
+def phrase_to_deadlines(f: str, issued: str | None) -> list[dict[str, Any]]:
+    """Every deadline candidate in a folded phrase, each with its position."""
+    P = phrases()
+    out: list[dict[str, Any]] = []
+    issue_year = int(issued[:4]) if issued else None
+    taken: list[tuple[int, int]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= x or a >= y for x, y in taken)
+
+    for m in FULL_DATE.finditer(f):
+        month = m.group("m") or m.group("m2")
+        year = m.group("y") or m.group("y2")
+        if not month:
+            continue
+        before = f[max(0, m.start() - 45) : m.start()]
+        if CITATION_BEFORE.search(before.rstrip(" ,")) or re.search(r"(?:số|ký hiệu)\s*[\w/.-]+\s*(?:ngày)?\s*$", before):
+            taken.append((m.start(), m.end()))
+            continue
+        y = int(year) if year else issue_year
+        if y is None:
+            continue
+        iso = _iso(y, int(month), int(m.group("d")))
+        if not iso:
+            continue
+        by = _cue_before(f, m.start(), P["by_cues"])
+        on = _cue_before(f, m.start(), P["on_cues"]) if not by else None
+        after = f[m.end() : m.end() + 40]
+        if re.match(r"^\s*(?:của|về|v/v)\b", after) and not by:
+            continue  # the date of something cited without a number
+        if re.search(r"(?:hằng|hàng)\s*(?:năm|tháng|quý)", f[max(0, m.start() - 60) : m.end() + 30]) and not year:
+            out.append({"kind": "recurring", "date": None, "at": m.start(), "end": m.end(), "rank": 2})
+            taken.append((m.start(), m.end()))
+            continue
+        if by:
+            out.append({"kind": "by", "date": iso, "at": m.start() - len(by) - 1, "end": m.end(), "rank": 0})
+        elif on or m.group(0).startswith("ngày"):
+            if re.search(r"(?:từ|kể từ|đến|thực hiện từ)\s*(?:ngày)?\s*$", before.rstrip()) and not re.search(r"đến\s*(?:hết\s*)?(?:ngày)?\s*$", before.rstrip()):
+                taken.append((m.start(), m.end()))
+                continue
+            kind = "by" if re.search(r"đến\s*(?:hết\s*)?(?:ngày)?\s*$", before.rstrip()) else "on"
+            out.append({"kind": kind, "date": iso, "at": m.start(), "end": m.end(), "rank": 1})
+        taken.append((m.start(), m.end()))
+    for m in RELATIVE.finditer(f):
+        if issued and len(issued) == 10 and m.group("anchor") in ("ký", "ban hành"):
+            d0 = date.fromisoformat(issued) + timedelta(days=int(m.group("n")))
+            out.append({"kind": "by", "date": d0.isoformat(), "at": m.start(), "end": m.end(), "rank": 0})
+        else:
+            out.append({"kind": "by", "date": None, "at": m.start(), "end": m.end(), "rank": 1.5})
+        taken.append((m.start(), m.end()))
+    for m in QUARTER.finditer(f):
+        if not free(m.start(), m.end()):
+            continue
+        qs = [q for q in re.findall(r"iv|iii|ii|i|[1-4]", m.group(0)[: m.start("y") - m.start()])]
+        last_q = qs[-1] if qs else m.group("q")
+        iso = _iso(int(m.group("y")), P["quarters"][last_q])
+        tail = re.match(r"^\s*,\s*(?P<y2>20\d{2})", f[m.end() : m.end() + 10])
+        if tail:
+            iso = _iso(int(tail.group("y2")))
+        by = _cue_before(f, m.start(), P["by_cues"])
+        out.append({"kind": "by" if by else "in", "date": iso, "at": m.start(), "end": m.end(), "rank": 0.5})
+        taken.append((m.start(), m.end()))
+    for key, month in P["halves"].items():
+        for m in re.finditer(re.escape(key) + r"\s*(?P<y>20\d{2})?", f):
+            if not free(m.start(), m.end()) or not (m.group("y") or issue_year):
+                continue
+            y = int(m.group("y")) if m.group("y") else issue_year
+            assert y is not None
+            out.append({"kind": "in", "date": _iso(y, month), "at": m.start(), "end": m.end(), "rank": 0.5})
+            taken.append((m.start(), m.end()))
+    for m in MONTH.finditer(f):
+        if not free(m.start(), m.end()):
+            continue
+        before = f[max(0, m.start() - 45) : m.start()]
+        if CITATION_BEFORE.search(before.rstrip(" ,")) or re.search(r"(?:từ|kể từ)\s*$", before.rstrip()):
+            taken.append((m.start(), m.end()))
+            continue
+        iso = _iso(int(m.group("y")), int(m.group("m")))
+        if iso:
+            by = _cue_before(f, m.start(), P["by_cues"])
+            out.append({"kind": "by" if by else "in", "date": iso, "at": m.start(), "end": m.end(), "rank": 0.5})
+        taken.append((m.start(), m.end()))
+    for m in YEAR.finditer(f):
+        if not free(m.start(), m.end()):
+            continue
+        before = f[max(0, m.start() - 45) : m.start()]
+        if CITATION_BEFORE.search(before.rstrip(" ,")) or re.search(r"(?:từ|kể từ|giai đoạn|đến năm|tầm nhìn|khóa)\s*$", before.rstrip()):
+            continue
+        g = m.group(0)
+        if not re.match(r"(?:trong |hoàn thành |đến hết )", g) and not re.search(r"(?:thời gian|hoàn thành|thực hiện)\s*:?\s*$", before):
+            continue
+        y = m.group("y") or m.group("y2")
+        out.append({"kind": "in", "date": _iso(int(y)), "at": m.start(), "end": m.end(), "rank": 0.8})
+    for kind, rank in (("recurring", 2), ("asap", 3)):
+        for cue in P[kind]:
+            for m in re.finditer(r"(?<!\w)" + re.escape(cue) + r"(?!\w)", f):
+                if not free(m.start(), m.end()):
+                    continue
+                out.append({"kind": kind, "date": None, "at": m.start(), "end": m.end(), "rank": rank})
+                taken.append((m.start(), m.end()))
+    return out
+
+
+def best_deadline(cands: list[dict[str, Any]]) -> dict[str, Any] | None:
+    dated = [c for c in cands if c["date"] is not None or c["rank"] < 2]
+    if dated:
+        # the latest dated one that is a "by", else the first
+        return sorted(dated, key=lambda c: (c["rank"], -c["at"]))[0]
+    if cands:
+        return sorted(cands, key=lambda c: (c["rank"], c["at"]))[0]
+    return None
+
+
+class Deadlines(Stage):
+    name = "deadlines"
+    requires = ("task_units",)
+    provides = ("deadlines",)
+
+    def __call__(self, state: WorkingState) -> WorkingState:
+        issued = state.fields.get("issued_date")
+        for t in state.tasks:
+            a, b = t["span"]
+            seg = state.fold[a:b]
+            c = best_deadline(phrase_to_deadlines(seg, issued))
+            src_a = a
+            if c is None or c["date"] is None and c["kind"] in ("recurring", "asap"):
+                # a heading (or the row) may carry the deadline of its children
+                node: Item | None = t["item"].parent
+                while node is not None and node.kind != "root":
+                    v = item_text(state, node)
+                    if v.pos:
+                        ha, hb = v.pos[0], v.pos[-1] + 1
+                        hc = best_deadline(phrase_to_deadlines(state.fold[ha:hb], issued))
+                        if hc is not None and hc["date"] is not None:
+                            c, src_a = hc, ha
+                            break
+                    node = node.parent
+            if c is None:
+                t["deadline"] = None
+                continue
+            phrase = collapse(state.text[src_a + max(0, c["at"]) : src_a + c["end"]])
+            t["deadline"] = {"date": c["date"], "kind": c["kind"], "text": phrase}
+        return state

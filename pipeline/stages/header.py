@@ -1,0 +1,409 @@
+"""Stage 4: the Decree 30 header — issuer, number, place and date, type, subject,
+urgency, secrecy and the Kính gửi recipients."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from pipeline.folding import fold as fold_text
+from pipeline.resources import load
+from pipeline.stage import Stage
+from pipeline.state import WorkingState
+from pipeline.stages.layout import KINH_GUI, QH, split_columns
+from pipeline.textview import Segment, View, collapse
+
+NUMBER = re.compile(
+    r"(?:^|[\s|*])số\s*:?\s*(?P<num>(?P<serial>[\d.…]*)\s*(?P<sep>[/-])\s*(?P<nota>[^\W_][\w&/.\-]*(?:\s*-\s*[\w&]+)*))"
+)
+DATE = re.compile(
+    r"(?P<place>[^\W\d_][^,\n|*]{0,40}?)?\s*,?\s*[*_]*\s*ngày\s*(?P<d>\d{1,2})?[\s.…_*]*"
+    r"tháng\s*(?P<m>\d{1,2})?[\s.…_*]*(?:năm|/)\s*[*_]*\s*(?P<y>\d{4})"
+)
+ORG_HEADS = (
+    "sở ", "ban ", "văn phòng", "cục ", "chi cục", "phòng ", "trung tâm", "vụ ", "tổng cục",
+    "đảng ủy", "đảng ủy", "công an", "bộ chỉ huy", "trường ", "công ty", "viện ", "thanh tra",
+    "kho bạc", "bảo hiểm", "ủy ban", "hội đồng", "đài ", "báo ", "tỉnh ủy", "thành ủy", "huyện ủy",
+    "bộ ", "tòa án", "viện kiểm sát", "liên đoàn", "hội ", "đoàn ", "chi nhánh", "ngân hàng",
+)
+LOCALITY = ("tỉnh ", "thành phố ", "tp ", "tp. ", "huyện ", "quận ", "thị xã ", "xã ", "phường ", "thị trấn ", "đặc khu ")
+URGENCY = {"hỏa tốc": "Hỏa tốc", "thượng khẩn": "Thượng khẩn", "khẩn": "Khẩn"}
+SECRECY = {"tuyệt mật": "Tuyệt mật", "tối mật": "Tối mật", "mật": "Mật"}
+BODY_START = re.compile(
+    r"^(?:căn cứ|thực hiện|kính gửi|ngày \d|để |trên cơ sở|theo |xét |sau khi|nhằm|về đề nghị|"
+    r"[ivx]+\.|\d+\.|điều \d|phần |chương |mục \d|ủy ban nhân dân|chủ tịch|bộ trưởng|thủ tướng)"
+)
+
+
+@lru_cache(maxsize=1)
+def type_tables() -> tuple[dict[str, str], dict[str, str]]:
+    """(folded title -> type name, abbreviation -> type name)."""
+    data = load("doc_types.yaml")
+    titles: dict[str, str] = {}
+    abbrs: dict[str, str] = {}
+    for t in data["types"] + data["cited_only"]:
+        titles[fold_text(t["name"])] = t["name"]
+        for a in t["abbr"]:
+            abbrs.setdefault(a.upper(), t["name"])
+    return titles, abbrs
+
+
+def org_case(caps: str) -> str:
+    """'ỦY BAN NHÂN DÂN TỈNH AN GIANG' → 'Ủy ban nhân dân tỉnh An Giang'."""
+    words = collapse(caps).split(" ")
+    if not any(c.islower() for c in caps):
+        out: list[str] = []
+        proper = False
+        for i, w in enumerate(words):
+            lw = w.lower()
+            if i == 0 or proper or lw in {"chính", "phủ", "quốc", "hội", "nhà", "nước", "trung", "ương"} and _proper_pair(words, i):
+                out.append(lw[:1].upper() + lw[1:])
+            else:
+                out.append(lw)
+            if lw in {"tỉnh", "phố", "huyện", "quận", "xã", "phường", "trấn", "khu"} and i + 1 < len(words):
+                proper = True
+        s = " ".join(out)
+        s = re.sub(r"\bubnd\b", "UBND", s, flags=re.I)
+        return s
+    return collapse(caps)
+
+
+def _proper_pair(words: list[str], i: int) -> bool:
+    pair = " ".join(w.lower() for w in words[max(0, i - 1) : i + 1])
+    nxt = " ".join(w.lower() for w in words[i : i + 2])
+    return any(p in {"chính phủ", "quốc hội", "nhà nước", "trung ương"} for p in (pair, nxt))
+
+
+def title_case(caps: str) -> str:
+    """'PHÓ CHỦ TỊCH' → 'Phó Chủ tịch'; 'KT. BỘ TRƯỞNG' style titles."""
+    s = collapse(caps).lower()
+    s = s[:1].upper() + s[1:]
+    # the head of a compound title keeps its capital: Phó Chủ tịch, Phó Giám đốc
+    s = re.sub(r"^(Phó) (\w)", lambda m: f"{m.group(1)} {m.group(2).upper()}", s)
+    s = re.sub(r"\b(chính phủ|quốc hội|trung ương|nhà nước)\b", lambda m: m.group(1).title(), s)
+    return s
+
+
+def issuer_from_lines(pieces: list[str]) -> tuple[str, str | None] | None:
+    """Issuer name and parent from the caps lines above 'Số:'."""
+    units: list[str] = []
+    for p in pieces:
+        p = collapse(p.strip("-*_=| "))
+        if not p or not any(c.isalpha() for c in p):
+            continue
+        f = fold_text(p)
+        prev = fold_text(units[-1]) if units else ""
+        joins = units and (
+            f.startswith(LOCALITY)
+            or f.startswith(("và ", ",", "- "))
+            or prev.endswith((",", " và", "-"))
+            or prev in {"ủy ban nhân dân", "hội đồng nhân dân", "ubnd", "hđnd"}
+            or not f.startswith(ORG_HEADS) and not prev.startswith(("ubnd", "ủy ban", "bộ ", "đảng bộ"))
+        )
+        if joins:
+            units[-1] = units[-1] + " " + p
+        else:
+            units.append(p)
+    if not units:
+        return None
+    name = org_case(units[-1])
+    parent = org_case(" ".join(units[:-1])) if len(units) > 1 else None
+    return name, parent
+
+
+def parse_date(y: str | None, m: str | None, d: str | None) -> tuple[str | None, str | None]:
+    """(ISO date at the precision given, warning code or None)."""
+    if not y:
+        return None, "date-missing"
+    if m and d:
+        try:
+            return date(int(y), int(m), int(d)).isoformat(), None
+        except ValueError:
+            if 1 <= int(m) <= 12:
+                return f"{int(y):04d}-{int(m):02d}", "date-invalid"
+            return f"{int(y):04d}", "date-invalid"
+    if m and 1 <= int(m) <= 12:
+        return f"{int(y):04d}-{int(m):02d}", "date-partial"
+    return f"{int(y):04d}", "date-partial" if not m else "date-invalid"
+
+
+def number_parts(raw_num: str) -> dict[str, Any]:
+    raw = re.sub(r"\s+", "", raw_num).strip(".,;:*")
+    raw = raw.replace("…", "").replace("..", "")
+    m = re.match(r"^(\d*)[.]*([/-])(.*)$", raw)
+    if not m:
+        return {"raw": raw, "serial": None, "notation": None}
+    serial = m.group(1) or None
+    nota = m.group(3)
+    # "89/2026/QĐ-CT": the year is part of the number, the notation follows it
+    return {"raw": raw, "serial": serial, "notation": nota or None}
+
+
+class Header(Stage):
+    name = "header"
+    requires = ("header_columns",)
+    provides = ("issuer", "number", "issued_date", "doc_type", "subject", "recipients")
+
+    def __call__(self, state: WorkingState) -> WorkingState:
+        text, fold = state.text, state.fold
+        left = View.join(text, state.header_left, sep="\n")
+        right = View.join(text, state.header_right, sep="\n")
+        both = View.join(text, state.header_left + state.header_right, sep="\n")
+        lf = fold_text(left.s)
+        bf = fold_text(both.s)
+        f = state.fields
+
+        # number
+        num_m = NUMBER.search(lf) or NUMBER.search(bf)
+        src = left if NUMBER.search(lf) else both
+        num_at = len(lf)
+        if num_m:
+            parts = number_parts(src.s[num_m.start("num") : num_m.end("num")])
+            f["number"] = parts
+            state.spans["number"] = src.span(num_m.start("num"), num_m.end("num"))
+            state.confidence["number"] = 0.95 if parts["serial"] else 0.7
+            if not parts["serial"]:
+                state.warn("number-blank")
+            num_at = num_m.start() if src is left else len(lf)
+        else:
+            state.warn("number-missing")
+
+        # issuer: left-column lines above the number, without the Quốc hiệu
+        issuer_lines = [
+            ln for ln in left.s[:num_at].split("\n") if ln.strip() and not QH.search(fold_text(ln))
+        ]
+        issuer_lines = [ln for ln in issuer_lines if not re.match(r"^\s*[-*_=. ]+\s*$", ln)]
+        issuer_lines = [re.split(r"\s*-{3,}", ln)[0] for ln in issuer_lines]
+        iss = issuer_from_lines([ln for ln in issuer_lines if _caps_share(ln) >= 0.7])
+        if iss:
+            f["issuer"] = {"name": iss[0], "parent": iss[1]}
+            state.confidence["issuer"] = 0.9
+            first = issuer_lines[0]
+            st = left.s.find(first)
+            if st >= 0:
+                last = issuer_lines[-1]
+                en = left.s.find(last, st) + len(last)
+                state.spans["issuer"] = left.span(st, en)
+
+        # place and date: right column first
+        rf = fold_text(right.s)
+        dm = DATE.search(rf)
+        view, vf = right, rf
+        if not dm:
+            dm = DATE.search(bf)
+            view, vf = both, bf
+        if dm:
+            iso, code = parse_date(dm.group("y"), dm.group("m"), dm.group("d"))
+            f["issued_date"] = iso
+            state.spans["issued_date"] = view.span(dm.start("d") if dm.group("d") else dm.start(), dm.end())
+            state.confidence["issued_date"] = 0.95 if code is None else 0.6
+            if code:
+                state.warn(code)
+            if dm.group("place"):
+                pl = view.s[dm.start("place") : dm.end("place")]
+                pl = collapse(pl.strip(" *_|,"))
+                pl = re.sub(r"^(?:[-=_*]+\s*)", "", pl)
+                if pl and pl[0].isupper():
+                    f["place"] = pl
+                    state.spans["place"] = view.span(dm.start("place"), dm.end("place"))
+                    state.confidence["place"] = 0.9
+        else:
+            state.warn("date-missing")
+
+        # urgency / secrecy: a caps marker standing alone near the header
+        _markers(state)
+        # type title, subject, recipients below the header
+        _title_subject(state, left)
+        _recipients(state)
+        if "issuer" not in f:
+            state.warn("issuer-missing")
+        return state
+
+
+def _caps_share(s: str) -> float:
+    letters = [c for c in s if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(c.isupper() for c in letters) / len(letters)
+
+
+def _markers(state: WorkingState) -> None:
+    text, fold = state.text, state.fold
+    limit = min(len(state.lines), state.header_end + 12)
+    for ln in state.lines[:limit]:
+        for p in split_columns(text, ln.seg):
+            raw = text[p.start : p.end].strip("*_ ")
+            if not raw.isupper():
+                continue
+            f = fold_text(raw)
+            for table, key in ((URGENCY, "urgency"), (SECRECY, "secrecy")):
+                if key in state.fields:
+                    continue
+                if f in table:
+                    state.fields[key] = table[f]
+                    state.spans[key] = (p.start, p.end)
+                    state.confidence[key] = 0.9
+
+
+def _title_subject(state: WorkingState, left: View) -> None:
+    text, fold, lines = state.text, state.fold, state.lines
+    titles, abbrs = type_tables()
+    f = state.fields
+    # công văn: V/v in the left column
+    lf = left.s
+    vv = re.search(r"(?:^|\n)\s*[*_]*\s*(?:V/v|v/v|V/V|Về việc|về việc)\s*:?\s*", lf)
+    title_idx = None
+    for i in range(state.header_end, min(len(lines), state.header_end + 25)):
+        ln = lines[i]
+        if ln.noise:
+            continue
+        raw = text[ln.seg.start : ln.seg.end].strip().strip("#*_ ").strip()
+        if not raw:
+            continue
+        key = fold_text(raw)
+        if raw.isupper() and key in titles:
+            title_idx = i
+            f["doc_type"] = titles[key]
+            state.spans["doc_type"] = (ln.seg.start, ln.seg.end)
+            state.confidence["doc_type"] = 0.95
+            break
+        if KINH_GUI.search(key) or BODY_START.match(key) and not raw.isupper():
+            break
+    if vv and title_idx is None:
+        f["doc_type"] = "Công văn"
+        state.confidence["doc_type"] = 0.9
+        # subject: from V/v to the end of the left column (stop at a blank-ish or number line)
+        tail = lf[vv.end() :]
+        stop = len(tail)
+        for m in re.finditer(r"\n", tail):
+            rest = tail[m.end() :]
+            rf = fold_text(rest[:40])
+            if re.match(r"\s*(số\b|kính gửi|[-=*_]{3,})", rf) or QH.search(rf):
+                stop = m.start()
+                break
+        subj = _join_lines(tail[:stop])
+        if subj:
+            f["subject"] = subj.strip(" *_")
+            state.spans["subject"] = left.span(vv.end(), vv.end() + stop)
+            state.confidence["subject"] = 0.85
+    elif title_idx is not None:
+        parts: list[str] = []
+        segs: list[Segment] = []
+        blank = 0
+        for j in range(title_idx + 1, min(len(lines), title_idx + 12)):
+            ln = lines[j]
+            raw = text[ln.seg.start : ln.seg.end]
+            s = raw.strip().strip("#*_ ").strip()
+            if ln.noise or not s:
+                blank += 1
+                if parts and blank >= 1 and state.raw and state.raw.format == "markdown":
+                    break
+                continue
+            key = fold_text(s)
+            if re.fullmatch(r"[-=_*. ]+", s):
+                if parts:
+                    break
+                continue
+            if BODY_START.match(key) and parts or KINH_GUI.search(key):
+                break
+            if parts and blank and not (s[:1].islower() or parts[-1].endswith(("-", ","))):
+                break
+            if parts and len(s) > 95 and ln.indent < 3:
+                break
+            parts.append(s)
+            segs.append(ln.seg)
+            blank = 0
+        if parts:
+            subj = _join_lines("\n".join(parts))
+            subj = re.sub(r"^(?:V/v|Về việc)\s*:?\s*", "", subj)
+            f["subject"] = subj
+            state.spans["subject"] = (segs[0].start, segs[-1].end)
+            state.confidence["subject"] = 0.8
+    if "doc_type" not in f:
+        nota = (f.get("number") or {}).get("notation") or ""
+        for part in re.split(r"[-/]", nota):
+            if part.upper() in abbrs:
+                f["doc_type"] = abbrs[part.upper()]
+                state.confidence["doc_type"] = 0.6
+                state.warn("doctype-inferred")
+                break
+        else:
+            if nota and re.match(r"^(UBND|SCT|SNNMT|SXD|BNNMT|VPCP|S|B)", nota.upper()):
+                f["doc_type"] = "Công văn"
+                state.confidence["doc_type"] = 0.5
+                state.warn("doctype-inferred")
+            else:
+                state.warn("doctype-missing")
+    if "subject" not in f:
+        state.warn("subject-missing")
+
+
+def _join_lines(s: str) -> str:
+    """Lines of a wrapped phrase joined: a break after '-' or '/' inside a number
+    joins without a space."""
+    s = re.sub(r"(?<=[\w])([-/])\s*\n\s*(?=[\wĐ])", r"\1", s)
+    return collapse(s.replace("*", " ").replace("_", " "))
+
+
+def split_items(s: str) -> list[str]:
+    """'- A; - B.' or lines of '- A;' → ['A', 'B']."""
+    s = s.replace("\n", " \n ")
+    pieces = re.split(r"(?:^|\s)[-–•+]\s+|\n\s*\n|;\s*(?=\S)", s)
+    out = []
+    for p in pieces:
+        p = collapse(p).strip(" ;.,*_|")
+        if p and any(c.isalpha() for c in p):
+            out.append(p)
+    return out
+
+
+def _recipients(state: WorkingState) -> None:
+    text, fold, lines = state.text, state.fold, state.lines
+    start = max(0, state.header_end - 3)
+    for i in range(start, min(len(lines), state.header_end + 30)):
+        ln = lines[i]
+        fl = fold[ln.seg.start : ln.seg.end]
+        m = KINH_GUI.search(fl)
+        if not m or ln.noise:
+            continue
+        # same-line items after the colon
+        first = text[ln.seg.start + m.end() : ln.seg.end]
+        first = first.lstrip(" :*_|")
+        collected = [first] if first.strip(" |*") else []
+        seg_start = ln.seg.start + m.end()
+        seg_end = ln.seg.end
+        j = i + 1
+        blank = 0
+        while j < len(lines) and j < i + 20:
+            nl = lines[j]
+            s = text[nl.seg.start : nl.seg.end].strip()
+            if nl.noise:
+                j += 1
+                continue
+            if not s:
+                blank += 1
+                if blank > 2:
+                    break
+                j += 1
+                continue
+            is_item = s.startswith(("-", "–", "•", "+"))
+            prev = collapsed_prev(collected)
+            if is_item or (prev and not prev.rstrip().endswith((";", ".", ":")) and len(s) < 80 and blank == 0 and not BODY_START.match(fold_text(s))):
+                collected.append(s if not is_item else "\n- " + s.lstrip("-–•+ "))
+                seg_end = nl.seg.end
+                blank = 0
+                j += 1
+                continue
+            break
+        items = split_items("\n".join(collected))
+        if items:
+            state.fields["recipients"] = items
+            state.spans["recipients"] = (seg_start, seg_end)
+            state.confidence["recipients"] = 0.85
+        return
+
+
+def collapsed_prev(collected: list[str]) -> str:
+    return collected[-1] if collected else ""

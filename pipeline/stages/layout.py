@@ -1,0 +1,222 @@
+"""Stage 3: where the header, body and closing are, and the two columns of the
+header and of the closing pulled apart (layout text puts them side by side,
+markdown in table cells, plain extraction one after the other)."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.stage import Stage
+from pipeline.state import Line, WorkingState
+from pipeline.textview import Segment, strip_segment
+
+GAP = re.compile(r" {3,}|\s*\|\s*")
+QH = re.compile(r"cộng\s*hòa\s*xã\s*hội|độc\s*lập\s*-?\s*tự\s*do|đảng\s*cộng\s*sản\s*việt\s*nam")
+NUMBER_LINE = re.compile(r"(?:^|[|*\s])số\s*:?\s*[\d\s.]*\s*[/-]\s*[^\W_]", re.M)
+DATE_LINE = re.compile(
+    r"[^\W\d_][^,\n|]{0,40}?,?\s*[*_]*\s*ngày\s*[.…\d\s]{0,12}[*_\s]*tháng\s*[.…\d\s]{0,12}[*_\s]*năm\s*[*_\s]*\d{4}"
+)
+KINH_GUI = re.compile(r"kính\s*gửi")
+NOI_NHAN = re.compile(r"^[\s|*_]*nơi\s*nhận\s*[:.]?")
+HEADER_SCAN = 45  # lines from the top that may hold header parts
+
+
+def split_columns(text: str, seg: Segment) -> list[Segment]:
+    """Pieces of a line separated by 3+ spaces or markdown cell bars."""
+    out: list[Segment] = []
+    s = text[seg.start : seg.end]
+    pos = 0
+    for m in GAP.finditer(s):
+        if m.start() > pos:
+            out.append(Segment(seg.start + pos, seg.start + m.start()))
+        pos = m.end()
+    if pos < len(s):
+        out.append(Segment(seg.start + pos, seg.end))
+    return [p for p in (strip_segment(text, x) for x in out) if p.end > p.start]
+
+
+def _is_right_content(fold_piece: str) -> bool:
+    return bool(QH.search(fold_piece) or DATE_LINE.search(fold_piece)) or bool(
+        re.fullmatch(r"[-_=* ]{3,}", fold_piece)
+    )
+
+
+def header_block(state: WorkingState) -> tuple[int, list[Segment], list[Segment]]:
+    """(index of the first line after the header, left segments, right segments)."""
+    text, fold, lines = state.text, state.fold, state.lines
+    last = -1
+    seen_number = seen_date = seen_qh = False
+    scanned = 0
+    for i, ln in enumerate(lines):
+        if ln.noise or ln.seg.end == ln.seg.start:
+            continue
+        scanned += 1
+        if scanned > HEADER_SCAN:
+            break
+        f = fold[ln.seg.start : ln.seg.end]
+        hit = False
+        if QH.search(f):
+            seen_qh = hit = True
+        if not seen_number and NUMBER_LINE.search(f[:60] if "|" not in f else f):
+            seen_number = hit = True
+        if not seen_date and DATE_LINE.search(f):
+            seen_date = hit = True
+        if hit:
+            last = i
+        if seen_number and seen_date and seen_qh:
+            break
+        if KINH_GUI.search(f) and last >= 0:
+            break
+    if last < 0:
+        return 0, [], []
+    # The V/v block of a công văn may run a few lines below the last anchor.
+    end = last + 1
+    j = end
+    while j < len(lines) and j < last + 8:
+        f = fold[lines[j].seg.start : lines[j].seg.end].strip()
+        if KINH_GUI.search(f) or _looks_like_title_or_body(text, lines[j]):
+            break
+        j += 1
+    block = lines[:end]
+    vv_tail = lines[end:j]
+    left, right = _columns(text, fold, block)
+    # continuation of the left column (V/v lines) below the anchors
+    vv_open = any(fold[s.start : s.end].startswith(("v/v", "về việc")) for s in left)
+    if vv_open:
+        for ln in vv_tail:
+            pieces = split_columns(text, ln.seg)
+            if not pieces or ln.noise:
+                continue
+            left.append(pieces[0])
+            right.extend(pieces[1:])
+            end = lines.index(ln) + 1
+    return end, left, right
+
+
+def _looks_like_title_or_body(text: str, ln: Line) -> bool:
+    s = text[ln.seg.start : ln.seg.end].strip().strip("#*_ ")
+    if not s:
+        return False
+    letters = [c for c in s if c.isalpha()]
+    caps = len(letters) >= 4 and all(c.isupper() for c in letters)
+    return caps or len(s) > 70 and ln.indent < 3
+
+
+def _columns(text: str, fold: str, block: list[Line]) -> tuple[list[Segment], list[Segment]]:
+    rows = [(ln, split_columns(text, ln.seg)) for ln in block if not ln.noise]
+    # the column where the right block starts, from rows that hold two pieces
+    starts = [
+        pieces[1].start - ln.seg.start for ln, pieces in rows if len(pieces) >= 2 and "|" not in text[ln.seg.start : ln.seg.end]
+    ]
+    boundary = min(starts) - 4 if starts else None
+    left: list[Segment] = []
+    right: list[Segment] = []
+    for ln, pieces in rows:
+        if not pieces:
+            continue
+        if len(pieces) >= 2:
+            if boundary is None or "|" in text[ln.seg.start : ln.seg.end]:
+                left.append(pieces[0])
+                right.extend(pieces[1:])
+            else:
+                for p in pieces:
+                    (right if p.start - ln.seg.start >= boundary else left).append(p)
+            continue
+        p = pieces[0]
+        f = fold[p.start : p.end]
+        if boundary is not None:
+            col = p.start - ln.seg.start
+            (right if col >= boundary and not NUMBER_LINE.search(f) else left).append(p)
+        else:
+            (right if _is_right_content(f) else left).append(p)
+    return left, right
+
+
+def find_closing(state: WorkingState, start: int) -> int:
+    """Line index of the 'Nơi nhận' that closes the main document (or len)."""
+    for i in range(start, len(state.lines)):
+        ln = state.lines[i]
+        if NOI_NHAN.match(state.fold[ln.seg.start : ln.seg.end]):
+            return i
+    return len(state.lines)
+
+
+def closing_columns(state: WorkingState, start: int) -> tuple[list[Segment], list[Segment], int]:
+    """Left (Nơi nhận) and right (signer) segments of the closing block that begins
+    at line ``start``, and the index of the line after it."""
+    text, fold, lines = state.text, state.fold, state.lines
+    if start >= len(lines):
+        return [], [], start
+    rows: list[tuple[Line, list[Segment]]] = []
+    end = start
+    blank_run = 0
+    for i in range(start, min(len(lines), start + 40)):
+        ln = lines[i]
+        if ln.noise:
+            continue
+        pieces = split_columns(text, ln.seg)
+        if not pieces:
+            blank_run += 1
+            if blank_run > 8:
+                break
+            continue
+        blank_run = 0
+        rows.append((ln, pieces))
+        end = i + 1
+    starts = [
+        pieces[1].start - ln.seg.start
+        for ln, pieces in rows
+        if len(pieces) >= 2 and "|" not in text[ln.seg.start : ln.seg.end]
+    ]
+    left: list[Segment] = []
+    right: list[Segment] = []
+    if starts:
+        boundary = min(starts) - 4
+        for ln, pieces in rows:
+            for p in pieces:
+                (right if p.start - ln.seg.start >= boundary else left).append(p)
+        return left, right, end
+    if any("|" in text[ln.seg.start : ln.seg.end] for ln, _ in rows):
+        for ln, pieces in rows:
+            if "|" in text[ln.seg.start : ln.seg.end] and len(pieces) >= 2:
+                left.append(pieces[0])
+                right.extend(pieces[1:])
+            elif not right:
+                left.extend(pieces)
+        return left, right, end
+    # one column: the list of items, then the signer block
+    in_items = True
+    for ln, pieces in rows:
+        for p in pieces:
+            s = text[p.start : p.end]
+            f = fold[p.start : p.end]
+            if in_items and (
+                NOI_NHAN.match(f) or s.lstrip().startswith(("-", "+", "•", "–")) or not _is_caps(s)
+            ):
+                if s.lstrip().startswith(("(", "[")) and left:
+                    continue  # "(Đính kèm …)" notes under the list
+                left.append(p)
+                continue
+            in_items = False
+            right.append(p)
+    return left, right, end
+
+
+def _is_caps(s: str) -> bool:
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+
+class Layout(Stage):
+    name = "layout"
+    requires = ("lines",)
+    provides = ("header_columns", "closing_columns")
+
+    def __call__(self, state: WorkingState) -> WorkingState:
+        end, left, right = header_block(state)
+        state.header_end = end
+        state.header_left, state.header_right = left, right
+        close = find_closing(state, end)
+        state.body_end = close
+        state.closing_left, state.closing_right, state.closing_end = closing_columns(state, close)
+        return state

@@ -1,0 +1,55 @@
+"""Stage 1: bytes or text in, RawText out (the readers do the format work)."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from pathlib import Path
+
+from pipeline.readers import RawText
+from pipeline.stage import Stage
+from pipeline.state import WorkingState
+
+
+def guess_text_format(text: str) -> str:
+    """markdown when the text uses markdown markup, else text."""
+    md_lines = sum(
+        1
+        for ln in text.splitlines()[:400]
+        if ln.startswith(("#", "| ", "**")) or ln.rstrip().endswith(" |")
+    )
+    return "markdown" if md_lines >= 2 else "text"
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Read(Stage):
+    name = "read"
+    provides = ("raw",)
+    critical = True
+
+    def __call__(self, state: WorkingState) -> WorkingState:
+        from pipeline import readers
+
+        if state.given_text is not None:
+            text = unicodedata.normalize("NFC", state.given_text)
+            state.sha256 = hashlib.sha256(state.given_text.encode("utf-8")).hexdigest()
+            state.raw = RawText(text=text, format=guess_text_format(text))
+        elif state.data is not None:
+            state.sha256 = hashlib.sha256(state.data).hexdigest()
+            state.raw = readers.read_bytes(state.data, state.path or "stdin")
+        else:
+            assert state.path is not None
+            path = Path(state.path)
+            state.raw = readers.read_file(path)
+            state.sha256 = _sha256_file(path)
+        state.warnings.extend(state.raw.warnings)
+        for k, v in state.raw.timings.items():
+            state.timings[f"read:{k}"] = v
+        return state

@@ -1,0 +1,188 @@
+"""Stage 8: task units — the smallest enumerated items that ask for something,
+in the directive parts of the body; headings that only name addressees pass
+their agencies down; a sentence that assigns another agency starts a new task."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from pipeline.folding import fold as fold_text
+from pipeline.resources import load
+from pipeline.stage import Stage
+from pipeline.state import WorkingState
+from pipeline.stages.outline import BULLETS, Item
+from pipeline.textview import Segment, View, collapse
+
+HEADING_KINDS = {"part", "chapter", "section", "roman"}
+DIRECTIVE_TYPES = {"Công văn", "Chỉ thị", "Công điện", "Thông báo", "Kế hoạch", "Quyết định", "Hướng dẫn", "Chương trình", "Phương án", "Kết luận"}
+# A sentence opening that hands the work to someone (new task inside an item).
+ASSIGN = re.compile(
+    r"^(?:giao|đề nghị|yêu cầu|chỉ đạo)\s+\S|^[^.;:]{0,80}?\s(?:chủ trì|có trách nhiệm|chịu trách nhiệm)\b"
+)
+
+
+@lru_cache(maxsize=1)
+def section_tables() -> dict[str, list[str]]:
+    data = load("sections.yaml")
+    return {k: [fold_text(x) for x in data[k]] for k in ("directive", "narrative", "intro_cues", "boilerplate")}
+
+
+def item_text(state: WorkingState, item: Item) -> View:
+    return View.join(state.text, item.segs, sep=" ")
+
+
+def classify_heading(fold_heading: str) -> str | None:
+    """directive | narrative | None from the words of a heading."""
+    t = section_tables()
+    best: tuple[int, str] | None = None
+    for kind in ("directive", "narrative"):
+        for w in t[kind]:
+            m = re.search(r"(?<!\w)" + re.escape(w) + r"(?!\w)", fold_heading)
+            if m and (best is None or m.start() < best[0]):
+                best = (m.start(), kind)
+    return best[1] if best else None
+
+
+def is_boilerplate(fold_s: str) -> bool:
+    return any(b in fold_s for b in section_tables()["boilerplate"])
+
+
+def _is_headingish(state: WorkingState, item: Item) -> bool:
+    s = collapse(item_text(state, item).s)
+    letters = [c for c in s if c.isalpha()]
+    caps = bool(letters) and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+    return item.kind in HEADING_KINDS or caps or (bool(item.children) and len(s) < 160)
+
+
+def context_of(state: WorkingState, item: Item) -> str | None:
+    """The nearest classification up the tree (the item's own heading included
+    when it has children)."""
+    node: Item | None = item.parent
+    while node is not None and node.kind != "root":
+        if _is_headingish(state, node):
+            f = fold_text(collapse(item_text(state, node).s))[:160]
+            c = classify_heading(f)
+            if c:
+                return c
+        node = node.parent
+    return None
+
+
+def intro_before(state: WorkingState, item: Item) -> Item | None:
+    """The unnumbered paragraph that introduces the list holding ``item``."""
+    node: Item | None = item
+    while node is not None and node.parent is not None:
+        sibs = node.parent.children
+        idx = sibs.index(node)
+        for j in range(idx - 1, -1, -1):
+            if sibs[j].kind == "para":
+                s = collapse(item_text(state, sibs[j]).s)
+                if s.rstrip(" *").endswith(":"):
+                    return sibs[j]
+                break
+            if sibs[j].kind != node.kind:
+                break
+        node = node.parent
+    return None
+
+
+def is_directive_intro(state: WorkingState, para: Item) -> bool:
+    f = fold_text(collapse(item_text(state, para).s))
+    return any(c in f for c in section_tables()["intro_cues"])
+
+
+def addressee_only(agency_spans: list[tuple[int, int]], s: str) -> bool:
+    """True when the text is only names of organisations (and punctuation/joiners)."""
+    rest = s
+    for a, b in sorted(agency_spans, reverse=True):
+        rest = rest[:a] + " " + rest[b:]
+    rest = re.sub(r"\b(?:và|các|với|cùng|thủ trưởng|giám đốc|chủ tịch|lãnh đạo|đề nghị|yêu cầu|giao|cho|của|thuộc|tỉnh|trách nhiệm|nhiệm vụ|có|chủ trì|thực hiện|như sau|sau|tổ chức|triển khai|một số nội dung|nội dung|\d+)\b", " ", fold_text(rest))
+    rest = re.sub(r"[\W_]+", " ", rest).strip()
+    return len(rest.split()) <= 1
+
+
+def split_sentences(view: View) -> list[tuple[int, int]]:
+    """Sentence spans inside an item's joined text."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for m in re.finditer(r"(?<=[.;])\s+(?=[A-ZĐÀ-Ỹ])", view.s):
+        out.append((start, m.start()))
+        start = m.end()
+    out.append((start, len(view.s)))
+    return [(a, b) for a, b in out if view.s[a:b].strip()]
+
+
+class Tasks(Stage):
+    name = "tasks"
+    requires = ("outline",)
+    provides = ("task_units",)
+
+    def __call__(self, state: WorkingState) -> WorkingState:
+        root: Item = state.items[0]
+        doc_type = state.fields.get("doc_type")
+        default_directive = doc_type in DIRECTIVE_TYPES or doc_type is None and bool(state.fields.get("recipients"))
+        if doc_type in {"Báo cáo", "Tờ trình", "Phiếu trình", "Biên bản"}:
+            default_directive = False
+        units: list[dict[str, Any]] = []
+        for item in root.iter():
+            if item.kind in ("root", "para"):
+                continue
+            real_children = [c for c in item.children if c.kind != "para"]
+            if real_children:
+                continue
+            view = item_text(state, item)
+            s = collapse(view.s)
+            if len(s.split()) < 3:
+                continue
+            f = fold_text(s)
+            if is_boilerplate(f) and not re.search(r"báo cáo.{0,60}(trước|chậm nhất)", f):
+                continue
+            ctx = context_of(state, item)
+            intro = intro_before(state, item)
+            directive = ctx == "directive" or (
+                ctx is None and (default_directive or (intro is not None and is_directive_intro(state, intro)))
+            )
+            if item.kind == "article" and ctx is None:
+                directive = bool(re.search(r"\b(giao|trách nhiệm|chủ trì|tổ chức thực hiện|đề nghị|yêu cầu)\b", f))
+            if not directive:
+                continue
+            if _is_headingish(state, item) and item.kind in HEADING_KINDS and len(s) < 80:
+                continue
+            units.extend(self._split(state, item, view))
+        state.tasks = units
+        if not units:
+            state.warn("tasks-none")
+        return state
+
+    def _split(self, state: WorkingState, item: Item, view: View) -> list[dict[str, Any]]:
+        """One task per item, or more when a sentence assigns another agency."""
+        sents = split_sentences(view)
+        groups: list[list[tuple[int, int]]] = []
+        for a, b in sents:
+            fs = fold_text(view.s[a:b].strip())
+            if groups and ASSIGN.match(fs) and not is_boilerplate(fs):
+                groups.append([(a, b)])
+            elif groups:
+                groups[-1].append((a, b))
+            else:
+                groups.append([(a, b)])
+        out = []
+        for k, g in enumerate(groups):
+            a, b = g[0][0], g[-1][1]
+            txt = collapse(view.s[a:b])
+            if k > 0 and is_boilerplate(fold_text(txt)):
+                continue
+            span = view.span(a, b)
+            out.append(
+                {
+                    "id": item.path + (f"#{k + 1}" if k > 0 else ""),
+                    "text": txt,
+                    "span": span,
+                    "item": item,
+                    "view_range": (a, b),
+                    "confidence": 0.8,
+                }
+            )
+        return out
