@@ -60,6 +60,9 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    latin = data.decode("latin-1")
+    if detect_legacy(latin)[0]:
+        return latin, "latin-1"  # TCVN3/VNI bytes: converted by text_to_rawtext
     candidates = []
     for encoding in ("cp1258", "latin-1"):
         try:

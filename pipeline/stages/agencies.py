@@ -83,10 +83,10 @@ class Gazetteer:
             name = canonical
             # "Ủy ban nhân dân tỉnh" + "Quảng Nam": extend over the place name
             if level != "group" and fold[s:e].endswith(LOCALITY_END):
-                m = re.match(r"\s+((?:[A-ZĐÀ-Ỹ][\wà-ỹ]*)(?:\s+[A-ZĐÀ-Ỹ][\wà-ỹ]*){0,3})", text[e:end])
-                if m:
-                    name = canonical + " " + m.group(1)
-                    e = e + m.end()
+                place = locality_after(text, fold, e, end, province_level=fold[s:e].endswith(("tỉnh", "thành phố")))
+                if place:
+                    name = canonical + " " + text[e:place].strip()
+                    e = place
             out.append(Mention(s, e, name, key))
         # names not on the list
         taken = [(m.start, m.end) for m in out]
@@ -101,6 +101,30 @@ class Gazetteer:
                 taken.append((a, b))
         out.sort(key=lambda m: m.start)
         return out
+
+
+@lru_cache(maxsize=1)
+def province_names() -> list[str]:
+    names: list[str] = []
+    for p in load("provinces.yaml")["provinces"]:
+        names.append(fold_text(p["name"]))
+        names.extend(fold_text(a) for a in p.get("aliases") or [])
+    return sorted(set(names), key=len, reverse=True)
+
+
+def locality_after(text: str, fold: str, e: int, end: int, province_level: bool) -> int | None:
+    """End offset of the place name that follows 'tỉnh'/'xã' …, or None."""
+    m = re.match(r"[ \t]+", text[e:end])
+    if not m:
+        return None
+    p = e + m.end()
+    if province_level:
+        for n in province_names():
+            if fold.startswith(n, p) and not fold[p + len(n) : p + len(n) + 1].isalpha():
+                return p + len(n)
+        return None
+    w = re.match(r"(?:[A-ZĐÀ-Ỹ][\wà-ỹ]*)(?:[ \t]+[A-ZĐÀ-Ỹ][\wà-ỹ]*){0,3}", text[p:end])
+    return p + w.end() if w else None
 
 
 @lru_cache(maxsize=1)
@@ -122,28 +146,45 @@ def _uniq(names: list[str]) -> list[str]:
     return out
 
 
+OBJECT_BEFORE = re.compile(
+    r"(?:tham mưu(?: cho)?|báo cáo|trình|gửi(?: về)?|về|cho|của|tại|với|thuộc|theo|qua|đến|từ|giúp|thông qua|"
+    r"hướng dẫn|đề xuất|kiến nghị|xin ý kiến|ý kiến|chỉ đạo của|trước|do)\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo)?\s*(?:các)?\s*$"
+)
+CUE_BEFORE = re.compile(
+    r"(?:^|[\s,;:(])(?:giao(?: cho)?|đề nghị|yêu cầu|phân công|chỉ đạo|trách nhiệm của)\s*:?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các)?\s*$"
+)
+LEAD_VERB_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:là cơ quan )?(?:chủ trì|có trách nhiệm|chịu trách nhiệm|là đầu mối)")
+SENT_START = re.compile(r"(?:^|[.;:!?]\s|\n)\s*[-+*•]?\s*(?:\d+[.)]|[a-zđ]\))?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu|đồng chí)?\s*(?:các\s+)?$")
+
+
 def roles_in(text: str, fold: str, a: int, b: int, mentions: list[Mention]) -> tuple[list[str], list[str]]:
-    """Lead and support named between offsets a and b of the text."""
+    """Lead and support named between offsets a and b of the text: a lead is
+    named right after an assignment (giao, đề nghị, yêu cầu), as the subject of
+    a sentence, or before 'chủ trì' / 'có trách nhiệm'; a support in the run of
+    names after 'phối hợp (với)'; any other name is an object and plays no role."""
     lead: list[str] = []
     support: list[str] = []
-    in_support_until = -1
-    for i, m in enumerate(mentions):
-        if not (a <= m.start < b):
+    run_role: str | None = None
+    run_until = -1
+    inside = [m for m in mentions if a <= m.start < b]
+    for i, m in enumerate(inside):
+        if m.start <= run_until and run_role:
+            (lead if run_role == "lead" else support).append(m.name)
             continue
-        before = fold[max(a, m.start - 60) : m.start]
+        before = fold[max(a, m.start - 70) : m.start]
         after = fold[m.end : min(b, m.end + 40)]
-        # support: inside a "phối hợp (với) X, Y và Z" run
-        if SUPPORT_CUE.search(before) or (m.start <= in_support_until):
-            support.append(m.name)
-            in_support_until = _run_end(fold, mentions, i, b)
+        role = None
+        if SUPPORT_CUE.search(before):
+            role = "support"
+        elif CUE_BEFORE.search(before) or LEAD_VERB_AFTER.match(after):
+            role = "lead"
+        elif SENT_START.search(fold[max(a, m.start - 40) : m.start]) or m.start - a <= 2:
+            role = "lead" if not OBJECT_BEFORE.search(before) else None
+        if role is None:
+            run_role, run_until = None, -1
             continue
-        if LEAD_BEFORE.search(before) or LEAD_AFTER.match(after):
-            lead.append(m.name)
-            continue
-        # the subject of the sentence: a name right at its start
-        head = fold[a : m.start].strip(" -+*•:;,.")
-        if not head or re.fullmatch(r"(?:\d+|[a-zđ])?\s*[.)]?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo)?\s*(?:các)?", head):
-            lead.append(m.name)
+        (lead if role == "lead" else support).append(m.name)
+        run_role, run_until = role, _run_end(fold, inside, i, b)
     return _uniq(lead), _uniq([s for s in support if s not in lead])
 
 

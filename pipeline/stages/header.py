@@ -20,7 +20,7 @@ NUMBER = re.compile(
 )
 DATE = re.compile(
     r"(?P<place>[^\W\d_][^,\n|*]{0,40}?)?\s*,?\s*[*_]*\s*ngày\s*(?P<d>\d{1,2})?[\s.…_*]*"
-    r"tháng\s*(?P<m>\d{1,2})?[\s.…_*]*(?:năm|/)\s*[*_]*\s*(?P<y>\d{4})"
+    r"tháng[\s*_]*(?P<m>\d{1,2})?[\s.…_*]*(?:năm|/)\s*[*_]*\s*(?P<y>\d{4})"
 )
 ORG_HEADS = (
     "sở ", "ban ", "văn phòng", "cục ", "chi cục", "phòng ", "trung tâm", "vụ ", "tổng cục",
@@ -280,7 +280,7 @@ def _title_subject(state: WorkingState, left: View) -> None:
         for m in re.finditer(r"\n", tail):
             rest = tail[m.end() :]
             rf = fold_text(rest[:40])
-            if re.match(r"\s*(số\b|kính gửi|[-=*_]{3,})", rf) or QH.search(rf):
+            if re.match(r"\s*(số\s*:|kính gửi|[-=*_]{3,})", rf) or QH.search(rf):
                 stop = m.start()
                 break
         subj = _join_lines(tail[:stop])
@@ -348,9 +348,9 @@ def _join_lines(s: str) -> str:
 
 
 def split_items(s: str) -> list[str]:
-    """'- A; - B.' or lines of '- A;' → ['A', 'B']."""
-    s = s.replace("\n", " \n ")
-    pieces = re.split(r"(?:^|\s)[-–•+]\s+|\n\s*\n|;\s*(?=\S)", s)
+    """'- A; - B.' or lines of '- A;' → ['A', 'B']: an item starts at a dash
+    that opens a line or follows the ';' or '.' that closed the item before."""
+    pieces = re.split(r"(?:^|\n)[ \t*_]*[-–•+]\s*|(?<=[;.])\s+[-–•+]\s+|;[ \t*_]*\n|\n\s*\n", s)
     out = []
     for p in pieces:
         p = collapse(p).strip(" ;.,*_|")

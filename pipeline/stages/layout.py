@@ -12,12 +12,12 @@ from pipeline.textview import Segment, strip_segment
 
 GAP = re.compile(r" {3,}|\s*\|\s*")
 QH = re.compile(r"cộng\s*hòa\s*xã\s*hội|độc\s*lập\s*-?\s*tự\s*do|đảng\s*cộng\s*sản\s*việt\s*nam")
-NUMBER_LINE = re.compile(r"(?:^|[|*\s])số\s*:?\s*[\d\s.]*\s*[/-]\s*[^\W_]", re.M)
+NUMBER_LINE = re.compile(r"^[|*_\s]*số\s*:?\s*[\d\s.…]*\s*[/-]\s*[^\W_]")
 DATE_LINE = re.compile(
-    r"[^\W\d_][^,\n|]{0,40}?,?\s*[*_]*\s*ngày\s*[.…\d\s]{0,12}[*_\s]*tháng\s*[.…\d\s]{0,12}[*_\s]*năm\s*[*_\s]*\d{4}"
+    r"[^\W\d_][^,\n|]{0,40}?,\s*[*_]*\s*ngày\s*[.…\d\s]{0,12}[*_\s]*tháng\s*[*_\s]*[.…\d\s]{0,12}[*_\s]*năm\s*[*_\s]*\d{4}"
 )
 KINH_GUI = re.compile(r"kính\s*gửi")
-NOI_NHAN = re.compile(r"^[\s|*_]*nơi\s*nhận\s*[:.]?")
+NOI_NHAN = re.compile(r"^[\s|*_]*n[oơ]i\s*nh[aâậ]n\s*[:.]?")
 HEADER_SCAN = 45  # lines from the top that may hold header parts
 
 
@@ -32,7 +32,18 @@ def split_columns(text: str, seg: Segment) -> list[Segment]:
         pos = m.end()
     if pos < len(s):
         out.append(Segment(seg.start + pos, seg.end))
-    return [p for p in (strip_segment(text, x) for x in out) if p.end > p.start]
+    pieces = [p for p in (strip_segment(text, x) for x in out) if p.end > p.start]
+    # blanks left for a hand-written number or day split a field in two: rejoin
+    merged: list[Segment] = []
+    for p in pieces:
+        if merged:
+            prev = text[merged[-1].start : merged[-1].end].lower()
+            cur = text[p.start : p.end].lower()
+            if prev.endswith(("số:", "số", "ngày", "tháng")) or cur.startswith(("/", "tháng", "năm")):
+                merged[-1] = Segment(merged[-1].start, p.end)
+                continue
+        merged.append(p)
+    return merged
 
 
 def _is_right_content(fold_piece: str) -> bool:
@@ -57,7 +68,9 @@ def header_block(state: WorkingState) -> tuple[int, list[Segment], list[Segment]
         hit = False
         if QH.search(f):
             seen_qh = hit = True
-        if not seen_number and NUMBER_LINE.search(f[:60] if "|" not in f else f):
+        if not seen_number and any(
+            NUMBER_LINE.match(fold[p.start : p.end]) for p in split_columns(text, ln.seg)
+        ):
             seen_number = hit = True
         if not seen_date and DATE_LINE.search(f):
             seen_date = hit = True
@@ -78,18 +91,28 @@ def header_block(state: WorkingState) -> tuple[int, list[Segment], list[Segment]
             break
         j += 1
     block = lines[:end]
-    vv_tail = lines[end:j]
     left, right = _columns(text, fold, block)
-    # continuation of the left column (V/v lines) below the anchors
+    # the V/v block of a công văn may run a few lines below the anchors
     vv_open = any(fold[s.start : s.end].startswith(("v/v", "về việc")) for s in left)
-    if vv_open:
-        for ln in vv_tail:
-            pieces = split_columns(text, ln.seg)
-            if not pieces or ln.noise:
-                continue
-            left.append(pieces[0])
+    right_col = _right_boundary(text, block)
+    for k in range(end, j):
+        ln = lines[k]
+        pieces = split_columns(text, ln.seg)
+        if ln.noise or not pieces:
+            continue
+        first = pieces[0]
+        f0 = fold[first.start : first.end]
+        at_left = right_col is None or first.start - ln.seg.start < right_col
+        if at_left and (vv_open or f0.startswith(("v/v", "về việc"))):
+            vv_open = True
+            left.append(first)
             right.extend(pieces[1:])
-            end = lines.index(ln) + 1
+            end = k + 1
+        elif not at_left and len(pieces) == 1 and DATE_LINE.search(f0):
+            right.append(first)
+            end = k + 1
+        elif vv_open:
+            break
     return end, left, right
 
 
@@ -102,13 +125,21 @@ def _looks_like_title_or_body(text: str, ln: Line) -> bool:
     return caps or len(s) > 70 and ln.indent < 3
 
 
+def _right_boundary(text: str, block: list[Line]) -> int | None:
+    starts = [
+        pieces[1].start - ln.seg.start
+        for ln in block
+        if not ln.noise and "|" not in text[ln.seg.start : ln.seg.end]
+        for pieces in [split_columns(text, ln.seg)]
+        if len(pieces) >= 2
+    ]
+    return min(starts) - 4 if starts else None
+
+
 def _columns(text: str, fold: str, block: list[Line]) -> tuple[list[Segment], list[Segment]]:
     rows = [(ln, split_columns(text, ln.seg)) for ln in block if not ln.noise]
     # the column where the right block starts, from rows that hold two pieces
-    starts = [
-        pieces[1].start - ln.seg.start for ln, pieces in rows if len(pieces) >= 2 and "|" not in text[ln.seg.start : ln.seg.end]
-    ]
-    boundary = min(starts) - 4 if starts else None
+    boundary = _right_boundary(text, block)
     left: list[Segment] = []
     right: list[Segment] = []
     for ln, pieces in rows:
@@ -126,7 +157,7 @@ def _columns(text: str, fold: str, block: list[Line]) -> tuple[list[Segment], li
         f = fold[p.start : p.end]
         if boundary is not None:
             col = p.start - ln.seg.start
-            (right if col >= boundary and not NUMBER_LINE.search(f) else left).append(p)
+            (right if col >= boundary and not NUMBER_LINE.match(f) else left).append(p)
         else:
             (right if _is_right_content(f) else left).append(p)
     return left, right

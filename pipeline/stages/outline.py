@@ -114,8 +114,6 @@ def lines_to_items(state: WorkingState, line_ranges: list[tuple[int, int]]) -> I
                 continue
             lead_ws = len(raw) - len(raw.lstrip())
             mk = match_marker(raw.lstrip())
-            if mk and mk[0] == "roman" and mk[1] in {"V", "X"} and not stripped[2:3].isupper():
-                mk = None
             if mk:
                 kind, label, mlen = mk
                 start = ln.seg.start + lead_ws + mlen

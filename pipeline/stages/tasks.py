@@ -57,17 +57,20 @@ def _is_headingish(state: WorkingState, item: Item) -> bool:
 
 
 def context_of(state: WorkingState, item: Item) -> str | None:
-    """The nearest classification up the tree (the item's own heading included
-    when it has children)."""
-    node: Item | None = item.parent
+    """Directive or narrative from the headings above the item (and its own,
+    when it is a section heading): a narrative heading anywhere above wins."""
+    found: list[str] = []
+    node: Item | None = item if item.kind in HEADING_KINDS else item.parent
     while node is not None and node.kind != "root":
         if _is_headingish(state, node):
-            f = fold_text(collapse(item_text(state, node).s))[:160]
+            f = fold_text(collapse(item_text(state, node).s))[:120]
             c = classify_heading(f)
             if c:
-                return c
+                found.append(c)
         node = node.parent
-    return None
+    if "narrative" in found:
+        return "narrative"
+    return "directive" if found else None
 
 
 def intro_before(state: WorkingState, item: Item) -> Item | None:

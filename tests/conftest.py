@@ -1,0 +1,37 @@
+"""Shared test setup: the ``slow`` marker (OCR, LibreOffice) and generated reader fixtures."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: OCR or LibreOffice tests (seconds each); still run in CI")
+
+
+def load_make_fixtures():
+    spec = importlib.util.spec_from_file_location("make_fixtures", ROOT / "scripts" / "make_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def make_fixtures():
+    return load_make_fixtures()
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory, make_fixtures) -> dict[str, Path]:
+    """The seed document as text PDF, truth texts and 200/300 dpi simulated scans."""
+    out = tmp_path_factory.mktemp("generated")
+    return make_fixtures.make_all(make_fixtures.SEED, out, "seed", (200, 300))

@@ -1,0 +1,138 @@
+"""PDF and Word readers on generated files and on the corpus (text layers; no OCR here)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.readers import read_file
+from pipeline.readers.pdf import open_pdf, read_text_layer
+from pipeline.readers.quality import trust_text_layer
+
+DOCS = Path(__file__).resolve().parent.parent / "corpus" / "docs"
+
+
+def _lines(text: str) -> list[str]:
+    return [re.sub(r"\s+", " ", line).strip() for line in text.splitlines() if line.strip()]
+
+
+def test_generated_text_pdf_reads_back_exactly(generated) -> None:
+    raw = read_file(generated["pdf"])
+    assert raw.format == "pdf" and raw.pages == 1 and not raw.ocr
+    assert _lines(raw.text) == _lines(generated["layout_truth"].read_text(encoding="utf-8"))
+    header = raw.text.splitlines()[0]
+    assert re.search(r"ỦY BAN NHÂN DÂN\s{2,}CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", header)
+    assert "pdf-text" in raw.timings
+
+
+@pytest.mark.parametrize("n", range(114, 126))
+def test_corpus_text_pdfs_keep_their_text_layer(n: int) -> None:
+    path = DOCS / f"{n}.pdf"
+    doc = open_pdf(path)
+    try:
+        assert all(trust_text_layer(p.quality) for p in read_text_layer(path, doc))
+    finally:
+        doc.close()
+
+
+@pytest.mark.parametrize("n", range(126, 138))
+def test_corpus_scans_are_sent_to_ocr(n: int) -> None:
+    path = DOCS / f"{n}.pdf"
+    doc = open_pdf(path)
+    try:
+        assert not any(trust_text_layer(p.quality) for p in read_text_layer(path, doc))
+    finally:
+        doc.close()
+
+
+@pytest.mark.parametrize(
+    ("n", "number", "date"),
+    [
+        (116, r"Số: 2280\s+/QĐ-UBND", "Hà Nội, ngày 29 tháng 4 năm 2026"),
+        (117, r"Số: 453\s+/TB-UBND", "Hà Nội, ngày 29 tháng 4 năm 2026"),
+    ],
+)
+def test_e_office_number_and_day_come_through(n: int, number: str, date: str) -> None:
+    """Regression (116, 117): number and day stamped outside the page text (pdfplumber misses them)."""
+    raw = read_file(DOCS / f"{n}.pdf")
+    assert re.search(number, raw.text)
+    assert date in raw.text
+
+
+def test_123_glyph_repair() -> None:
+    raw = read_file(DOCS / "123.pdf")
+    assert "ƣ" not in raw.text and "HÕA" not in raw.text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in raw.text and "Sở Công Thương" in raw.text
+    assert "glyph-repair" in [code for code, _ in raw.warnings]
+
+
+def test_114_signature_stamp_to_meta() -> None:
+    raw = read_file(DOCS / "114.pdf")
+    assert raw.meta["signed_by"] == "TRUNG TÂM CÔNG BÁO VÀ TIN HỌC"
+    assert raw.meta["signed_at"] == "06.11.2024 09:27:05 +07:00"
+    assert "ttcbth@" not in raw.text and "09:27:05" not in raw.text
+    assert raw.text.lstrip().startswith("ỦY BAN NHÂN DÂN")
+    assert raw.pages == 2 and raw.text.count("\f") == 1
+
+
+def test_pdf_is_never_modified(generated) -> None:
+    path = generated["pdf"]
+    before = path.read_bytes()
+    read_file(path)
+    assert path.read_bytes() == before
+
+
+def _write_docx(path: Path) -> None:
+    import docx
+
+    d = docx.Document()
+    t = d.add_table(rows=1, cols=2)
+    t.cell(0, 0).text = "ỦY BAN NHÂN DÂN\nTỈNH LÀO CAI\nSố: 125/UBND-KT"
+    t.cell(0, 1).text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nLào Cai, ngày 15 tháng 9 năm 2026"
+    d.add_paragraph("Kính gửi: Sở Tài chính")
+    d.add_paragraph("1. Giao Sở Tài chính chủ trì, báo cáo trước ngày 30/10/2026.")
+    t2 = d.add_table(rows=2, cols=3)
+    for i, row in enumerate([["STT", "Đơn vị", "Thời hạn"], ["1", "Sở Xây dựng", "30/10/2026"]]):
+        for j, value in enumerate(row):
+            t2.cell(i, j).text = value
+    d.add_paragraph("Đề nghị thực hiện./.")
+    d.save(str(path))
+
+
+def test_docx_header_side_by_side_and_order(tmp_path: Path) -> None:
+    path = tmp_path / "cv.docx"
+    _write_docx(path)
+    raw = read_file(path)
+    assert raw.format == "docx"
+    lines = raw.text.splitlines()
+    assert re.fullmatch(r"ỦY BAN NHÂN DÂN\s{2,}CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", lines[0])
+    assert re.fullmatch(r"Số: 125/UBND-KT\s{2,}Lào Cai, ngày 15 tháng 9 năm 2026", lines[2])
+    assert lines[3:] == [
+        "Kính gửi: Sở Tài chính",
+        "1. Giao Sở Tài chính chủ trì, báo cáo trước ngày 30/10/2026.",
+        "STT | Đơn vị | Thời hạn",
+        "1 | Sở Xây dựng | 30/10/2026",
+        "Đề nghị thực hiện./.",
+    ]
+
+
+@pytest.mark.slow
+def test_doc_via_libreoffice(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice not installed")
+    src = tmp_path / "cv.docx"
+    _write_docx(src)
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/p", "--headless", "--convert-to", "doc",
+         "--outdir", str(tmp_path), str(src)],
+        check=True, capture_output=True, timeout=180,
+    )
+    raw = read_file(tmp_path / "cv.doc")
+    assert raw.format == "docx" and raw.meta["converted_from"] == "doc"
+    assert "Giao Sở Tài chính chủ trì" in raw.text
+    assert re.search(r"ỦY BAN NHÂN DÂN\s{2,}CỘNG HÒA", raw.text)
