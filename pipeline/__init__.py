@@ -63,7 +63,7 @@ def run_state(source: str | Path | bytes, *, name: str | None = None, strict: bo
     if isinstance(source, bytes):
         state.data, state.path = source, name
     elif isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source and len(source) < 4096 and Path(source).exists()
+        isinstance(source, str) and source.strip() and "\n" not in source and len(source) < 4096 and Path(source).is_file()
     ):
         state.path = str(source)
     else:

@@ -41,8 +41,8 @@ MM_PER_PT = 25.4 / 72
 SEED = """ỦY BAN NHÂN DÂN | CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
 TỈNH LÀO CAI | Độc lập - Tự do - Hạnh phúc
 Số: 125/UBND-KT | Lào Cai, ngày 15 tháng 9 năm 2026
-V/v tăng cường quản lý chất thải rắn | 
-sinh hoạt trên địa bàn tỉnh | 
+V/v tăng cường quản lý chất thải rắn |
+sinh hoạt trên địa bàn tỉnh |
 
 Kính gửi: Các sở, ban, ngành; Ủy ban nhân dân các xã, phường.
 
@@ -54,9 +54,9 @@ Thực hiện chỉ đạo của Thủ tướng Chính phủ về tăng cường
 
 Nơi nhận: | KT. CHỦ TỊCH
 - Như trên; | PHÓ CHỦ TỊCH
-- Chủ tịch, các PCT UBND tỉnh; | 
-- Lưu: VT, KT. | 
- | 
+- Chủ tịch, các PCT UBND tỉnh; |
+- Lưu: VT, KT. |
+ |
  | Phan Trung Bá
 """
 
@@ -198,7 +198,9 @@ def render_page(layout: Layout, page: int, dpi: int) -> Image.Image:
     for it in (it for it in layout.items if it.page == page):
         key = (it.bold, it.size_pt)
         if key not in fonts:
-            fonts[key] = ImageFont.truetype(str(FONT_BOLD if it.bold else FONT_REGULAR), round(it.size_pt * dpi / 72))
+            fonts[key] = ImageFont.truetype(
+                str(FONT_BOLD if it.bold else FONT_REGULAR), round(it.size_pt * dpi / 72)
+            )
         font = fonts[key]
         x, y = it.x_mm * px, it.y_mm * px
         draw.text((x, y), it.text, font=font, fill=(20, 20, 20), anchor="ms" if it.center else "ls")
@@ -224,7 +226,13 @@ def draw_seal(img: Image.Image, x_mm: float, y_mm: float, dpi: int) -> None:
     font = ImageFont.truetype(str(FONT_BOLD), round(9 * dpi / 72))
     for k, ch in enumerate("ỦY BAN NHÂN DÂN TỈNH LÀO CAI"):
         a = math.pi + k * (math.pi * 1.6 / 27) - 0.1
-        d.text((cx + (r * 0.86) * math.cos(a), cy + (r * 0.86) * math.sin(a)), ch, font=font, fill=red, anchor="mm")
+        d.text(
+            (cx + (r * 0.86) * math.cos(a), cy + (r * 0.86) * math.sin(a)),
+            ch,
+            font=font,
+            fill=red,
+            anchor="mm",
+        )
     # a scribbled signature in blue ink under the seal
     sig = [(cx - r * 0.9 + t * r * 1.8 / 40, cy + math.sin(t / 3) * r * 0.25) for t in range(41)]
     d.line(sig, fill=(30, 40, 150, 230), width=max(2, round(0.5 * px)))
@@ -244,7 +252,9 @@ def degrade(img: Image.Image, dpi: int, angle: float, seed: int = 7) -> Image.Im
     return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
 
 
-def make_scans(layout: Layout, out: Path, stem: str, dpi: int, angle: float = 0.7, seal: bool = True) -> list[Path]:
+def make_scans(
+    layout: Layout, out: Path, stem: str, dpi: int, angle: float = 0.7, seal: bool = True
+) -> list[Path]:
     """Simulated scan pages: PNG per page and one image-only PDF. Returns the written paths."""
     pages = max((it.page for it in layout.items), default=0) + 1
     images = []
@@ -285,9 +295,13 @@ def make_all(seed: str, out: Path, stem: str = "seed", dpis: tuple[int, ...] = (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("seed", nargs="?", type=Path, help="seed text file (default: a built-in công văn)")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "tests/fixtures/generated")
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parent.parent / "tests/fixtures/generated"
+    )
     parser.add_argument("--stem", default=None)
     parser.add_argument("--dpi", type=int, nargs="+", default=[200, 300])
     args = parser.parse_args()

@@ -1,4 +1,4 @@
-"""Shared test setup: the ``slow`` marker (OCR, LibreOffice) and generated reader fixtures."""
+"""Shared test setup: generated reader fixtures (the ``slow`` marker is registered in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: OCR or LibreOffice tests (seconds each); still run in CI")
-
-
 def load_make_fixtures():
     spec = importlib.util.spec_from_file_location("make_fixtures", ROOT / "scripts" / "make_fixtures.py")
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

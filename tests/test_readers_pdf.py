@@ -90,7 +90,11 @@ def _write_docx(path: Path) -> None:
     d = docx.Document()
     t = d.add_table(rows=1, cols=2)
     t.cell(0, 0).text = "ỦY BAN NHÂN DÂN\nTỈNH LÀO CAI\nSố: 125/UBND-KT"
-    t.cell(0, 1).text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nLào Cai, ngày 15 tháng 9 năm 2026"
+    t.cell(
+        0, 1
+    ).text = (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nLào Cai, ngày 15 tháng 9 năm 2026"
+    )
     d.add_paragraph("Kính gửi: Sở Tài chính")
     d.add_paragraph("1. Giao Sở Tài chính chủ trì, báo cáo trước ngày 30/10/2026.")
     t2 = d.add_table(rows=2, cols=3)
@@ -128,9 +132,19 @@ def test_doc_via_libreoffice(tmp_path: Path) -> None:
     src = tmp_path / "cv.docx"
     _write_docx(src)
     subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{tmp_path}/p", "--headless", "--convert-to", "doc",
-         "--outdir", str(tmp_path), str(src)],
-        check=True, capture_output=True, timeout=180,
+        [
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path}/p",
+            "--headless",
+            "--convert-to",
+            "doc",
+            "--outdir",
+            str(tmp_path),
+            str(src),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     raw = read_file(tmp_path / "cv.doc")
     assert raw.format == "docx" and raw.meta["converted_from"] == "doc"

@@ -28,17 +28,36 @@ GARBLED_OCR = (
     "S6: /QD-XPVPHC Hd NAi, ngdy7f,ttuing 7 ndm 2026 QUYET DINH Xt'ph4t vi ph4m hinh chfnh "
     "Cdn c* Ludt X} l! vi phqm hdnh chinh 2012 (duoc sua diji, bd sung ndm Cdn c{r NShi dinh sA"
 )
-STAMP_ONLY = "Ký bởi: Ủy ban nhân dân tỉnh Quảng Ngãi Cơ quan: Tỉnh Quảng Ngãi Thời gian ký: 18/03/2024 08:41:42"
+STAMP_ONLY = (
+    "Ký bởi: Ủy ban nhân dân tỉnh Quảng Ngãi Cơ quan: Tỉnh Quảng Ngãi Thời gian ký: 18/03/2024 08:41:42"
+)
 A4_SQIN = 8.27 * 11.69
 
 
 @pytest.mark.parametrize(
     ("word", "ok"),
     [
-        ("Nghĩa", True), ("HÒA", True), ("quyết", True), ("khuyên", True), ("giữa", True), ("gì", True),
-        ("nghiêng", True), ("Ủy", True), ("hươu", True), ("kiểm", True),
-        ("ceNG", False), ("THIJoNG", False), ("Ncuia", False), ("ke̋", False), ("gha", False), ("ngê", False),
-        ("cé", False), ("kan", False), ("mát", True), ("mat", False), ("xA", False),
+        ("Nghĩa", True),
+        ("HÒA", True),
+        ("quyết", True),
+        ("khuyên", True),
+        ("giữa", True),
+        ("gì", True),
+        ("nghiêng", True),
+        ("Ủy", True),
+        ("hươu", True),
+        ("kiểm", True),
+        ("ceNG", False),
+        ("THIJoNG", False),
+        ("Ncuia", False),
+        ("ke̋", False),
+        ("gha", False),
+        ("ngê", False),
+        ("cé", False),
+        ("kan", False),
+        ("mát", True),
+        ("mat", False),
+        ("xA", False),
     ],
 )
 def test_syllables(word: str, ok: bool) -> None:
@@ -139,8 +158,17 @@ def test_remove_stamp_lines_interleaved_columns() -> None:
         " ỦY BAN NHÂN DÂN             CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
         " TỈNH QUẢNG NGÃI                   Độc lập - Tự do - Hạnh phúc\n"
     )
-    a = StampBlock(("TRUNG TÂM CÔNG", "BÁO VÀ TIN HỌC", "ttcbth@quangngai.gov.vn"), (10, 17, 24), 0, 10, 80, 30)
-    b = StampBlock(("Ký bởi: Ủy ban nhân dân tỉnh Quảng", "Ngãi", "Thời gian ký: 18/03/2024 08:41:42"), (4, 10, 17), 0, 0, 1, 1)
+    a = StampBlock(
+        ("TRUNG TÂM CÔNG", "BÁO VÀ TIN HỌC", "ttcbth@quangngai.gov.vn"), (10, 17, 24), 0, 10, 80, 30
+    )
+    b = StampBlock(
+        ("Ký bởi: Ủy ban nhân dân tỉnh Quảng", "Ngãi", "Thời gian ký: 18/03/2024 08:41:42"),
+        (4, 10, 17),
+        0,
+        0,
+        1,
+        1,
+    )
     out = remove_stamp_lines(layout, [a, b], [4, 10, 17, 24, 60, 70])
     assert out.splitlines()[0].strip().startswith("ỦY BAN NHÂN DÂN")
     assert "Ký bởi" not in out and "TRUNG TÂM" not in out and "Ngãi\n" not in out

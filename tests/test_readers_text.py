@@ -79,7 +79,9 @@ def test_latin1_fallback() -> None:
     ("text", "name", "fmt"),
     [
         pytest.param("## I. MỤC ĐÍCH\n**Kính gửi:** Sở\n", "a.txt", "markdown", id="heading-bold"),
-        pytest.param("| ỦY BAN | CỘNG HÒA |\n|---|---|\n| Số: 1 | Hà Nội |\n", "a.txt", "markdown", id="pipe-table"),
+        pytest.param(
+            "| ỦY BAN | CỘNG HÒA |\n|---|---|\n| Số: 1 | Hà Nội |\n", "a.txt", "markdown", id="pipe-table"
+        ),
         pytest.param("Kính gửi: Sở Tài chính\n", "a.md", "markdown", id="md-suffix"),
         pytest.param(SAMPLE, "a.txt", "text", id="plain"),
     ],
@@ -97,7 +99,9 @@ def test_form_feeds_count_pages() -> None:
     assert raw.pages == 3
 
 
-@pytest.mark.parametrize("name", ["legacy_tcvn3", "legacy_vni", "vi_syllables", "glyph_repair", "reader_stamps"])
+@pytest.mark.parametrize(
+    "name", ["legacy_tcvn3", "legacy_vni", "vi_syllables", "glyph_repair", "reader_stamps"]
+)
 def test_resource_files_have_source_and_nfc(name: str) -> None:
     data = load_resource(name)
     assert data["source"]

@@ -86,7 +86,9 @@ def _read_text(path: Path, suffix: str) -> RawText:
     try:
         raw = read_text_bytes(data, markdown_hint=suffix in MARKDOWN_SUFFIXES)
     except ValueError as e:
-        raise InputError(path, "this is not a document this program can read (binary data of an unknown kind)") from e
+        raise InputError(
+            path, "this is not a document this program can read (binary data of an unknown kind)"
+        ) from e
     if not raw.text.strip():
         raise InputError(path, "the file contains no text (only blank lines or spaces)")
     return raw
@@ -128,7 +130,9 @@ def read_file(
         except zipfile.BadZipFile as e:
             raise InputError(path, "the file is a damaged ZIP/Word archive") from e
         if not is_docx:
-            raise InputError(path, "this ZIP archive is not a Word document: unpack it and read its files one by one")
+            raise InputError(
+                path, "this ZIP archive is not a Word document: unpack it and read its files one by one"
+            )
         from pipeline.readers.docx import read_docx
 
         return read_docx(path)
@@ -153,7 +157,9 @@ def read_bytes(data: bytes, name: str, **options) -> RawText:
     if not data:
         raise InputError(name, "the file is empty (0 bytes)")
     if len(data) > limit:
-        raise InputError(name, f"the file is too large ({len(data) / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB)")
+        raise InputError(
+            name, f"the file is too large ({len(data) / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB)"
+        )
     suffix = Path(name).suffix.lower()
     if sniff(data[:2048], suffix) == "text":
         from pipeline.readers.text import read_text_bytes
@@ -161,7 +167,9 @@ def read_bytes(data: bytes, name: str, **options) -> RawText:
         try:
             raw = read_text_bytes(data, markdown_hint=suffix in MARKDOWN_SUFFIXES)
         except ValueError as e:
-            raise InputError(name, "this is not a document this program can read (binary data of an unknown kind)") from e
+            raise InputError(
+                name, "this is not a document this program can read (binary data of an unknown kind)"
+            ) from e
         if not raw.text.strip():
             raise InputError(name, "the file contains no text (only blank lines or spaces)")
         return raw

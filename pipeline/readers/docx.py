@@ -131,7 +131,9 @@ def read_doc(path: Path) -> RawText:
     """An old .doc file: converted to .docx by LibreOffice in a temp dir, then read."""
     soffice = soffice_binary()
     if not soffice:
-        raise InputError(path, "old Word (.doc) files need LibreOffice to be installed; or save the file as .docx")
+        raise InputError(
+            path, "old Word (.doc) files need LibreOffice to be installed; or save the file as .docx"
+        )
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="congvan-doc-") as tmp:
         src = Path(tmp) / "input.doc"

@@ -103,12 +103,12 @@ def detect_legacy(text: str) -> tuple[str | None, str]:
         return None, text
     before, judged = text_validity(text)
     best: tuple[float, str | None, str] = (before, None, text)
-    for encoding in ENCODINGS:
-        converted = legacy_to_unicode(text, encoding)
+    for candidate in ENCODINGS:
+        converted = legacy_to_unicode(text, candidate)
         score, _ = text_validity(converted)
         if score > best[0]:
-            best = (score, encoding, converted)
-    score, encoding, converted = best
-    if encoding is None or score < 0.6 or score - before < 0.15:
+            best = (score, candidate, converted)
+    score, found, converted = best
+    if found is None or score < 0.6 or score - before < 0.15:
         return None, text
-    return encoding, converted
+    return found, converted

@@ -91,7 +91,9 @@ def prepare_page(image: Image.Image, dpi: float | None = None) -> tuple[np.ndarr
         image = image.convert("RGB")
     if dpi and dpi < OCR_DPI * 0.9:
         factor = OCR_DPI / dpi
-        image = image.resize((round(image.width * factor), round(image.height * factor)), Image.Resampling.LANCZOS)
+        image = image.resize(
+            (round(image.width * factor), round(image.height * factor)), Image.Resampling.LANCZOS
+        )
     arr = np.asarray(image)
     gray = suppress_red(arr)
     angle = estimate_skew(gray)
@@ -117,10 +119,12 @@ def parse_tsv(tsv: str) -> tuple[float | None, int]:
     return (sum(confs) / len(confs) if confs else None), len(confs)
 
 
-def run_tesseract(png: Path, psm: int = DEFAULT_PSM, dpi: int = OCR_DPI) -> tuple[str, float | None, int, float]:
+def run_tesseract(
+    png: Path, psm: int = DEFAULT_PSM, dpi: int = OCR_DPI
+) -> tuple[str, float | None, int, float]:
     """One page image file -> (text, mean confidence, words, seconds). Output files sit beside it."""
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
-    base = png.with_suffix("")
+    base = png.parent / png.stem
     start = time.perf_counter()
     proc = subprocess.run(
         ["tesseract", str(png), str(base), "-l", "vie", "--psm", str(psm), "--dpi", str(dpi), "txt", "tsv"],
@@ -131,8 +135,8 @@ def run_tesseract(png: Path, psm: int = DEFAULT_PSM, dpi: int = OCR_DPI) -> tupl
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.decode("utf-8", "replace").strip()[:300])
-    text = base.with_suffix(".txt").read_text(encoding="utf-8")
-    conf, words = parse_tsv(base.with_suffix(".tsv").read_text(encoding="utf-8"))
+    text = Path(f"{base}.txt").read_text(encoding="utf-8")
+    conf, words = parse_tsv(Path(f"{base}.tsv").read_text(encoding="utf-8"))
     return text, conf, words, seconds
 
 
@@ -191,5 +195,5 @@ def ocr_images(
     timings["ocr"] = timings.get("ocr", 0.0) + total - render_s - prepare_s
     return [
         OcrPage(tidy_ocr_text(text), conf, words, skew, seconds)
-        for (text, conf, words, seconds), skew in zip(results, skews)
+        for (text, conf, words, seconds), skew in zip(results, skews, strict=True)
     ]

@@ -56,10 +56,25 @@ def open_pdf(path: Path) -> pdfium.PdfDocument:
     except pdfium.PdfiumError as e:
         code = getattr(e, "err_code", None)
         if code == pdfium_c.FPDF_ERR_PASSWORD:
-            raise InputError(path, "the PDF is password-protected: open it, remove the password and save a copy") from e
+            raise InputError(
+                path, "the PDF is password-protected: open it, remove the password and save a copy"
+            ) from e
         if code == pdfium_c.FPDF_ERR_SECURITY:
             raise InputError(path, "the PDF uses an unsupported security handler (encryption)") from e
-        raise InputError(path, "the PDF is damaged or incomplete (truncated download?) and cannot be opened") from e
+        if has_zero_pages(path):
+            raise InputError(path, "the PDF has no pages") from e
+        raise InputError(
+            path, "the PDF is damaged or incomplete (truncated download?) and cannot be opened"
+        ) from e
+
+
+def has_zero_pages(path: Path) -> bool:
+    """A PDF whose page tree says /Count 0 and that has no page object (PDFium will not open it)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    return bool(re.search(rb"/Count\s*0\b", data)) and not re.search(rb"/Type\s*/Page(?!s)\b", data)
 
 
 def image_fraction(page: pdfium.PdfPage) -> float:
@@ -68,7 +83,7 @@ def image_fraction(page: pdfium.PdfPage) -> float:
     area = max(1.0, width * height)
     covered = 0.0
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
-        bounds = getattr(obj, "get_bounds", None) or getattr(obj, "get_pos")  # pypdfium2 5 / 4
+        bounds = getattr(obj, "get_bounds", None) or obj.get_pos  # pypdfium2 5 / 4
         try:
             left, bottom, right, top = bounds()
         except pdfium.PdfiumError:
@@ -98,7 +113,9 @@ def _run_pdftotext(path: Path, *args: str) -> str:
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace")
         if "password" in message.lower() or "encrypt" in message.lower():
-            raise InputError(path, "the PDF is password-protected: open it, remove the password and save a copy")
+            raise InputError(
+                path, "the PDF is password-protected: open it, remove the password and save a copy"
+            )
         raise InputError(path, "the PDF is damaged and its text cannot be read")
     return proc.stdout.decode("utf-8", "replace")
 
@@ -220,10 +237,14 @@ def read_pdf(
         stamps = [s for p in pages for s in p.stamps]
         meta.update(signature_meta(stamps))
         if stamps:
-            warnings.append(("signature-stamp-removed", f"{len(stamps)} e-signature stamp(s) removed from the text"))
+            warnings.append(
+                ("signature-stamp-removed", f"{len(stamps)} e-signature stamp(s) removed from the text")
+            )
         repairs = sum(p.glyph_repairs for p in pages)
         if repairs:
-            warnings.append(("glyph-repair", f"{repairs} wrong glyphs of the PDF's fonts were repaired (ƣ → ư …)"))
+            warnings.append(
+                ("glyph-repair", f"{repairs} wrong glyphs of the PDF's fonts were repaired (ƣ → ư …)")
+            )
 
         texts = [p.layout for p in pages]
         to_ocr = [i for i, p in enumerate(pages) if not trust_text_layer(p.quality, keep_ocr_layers)]
@@ -240,7 +261,7 @@ def read_pdf(
             known = [line for s in stamps for line in s.lines]
             low = []
             arrival = False
-            for i, res in zip(to_ocr, results):
+            for i, res in zip(to_ocr, results, strict=True):
                 text = remove_signature_lines(res.text, known)
                 text, found = strip_arrival_stamp(text)
                 arrival |= found
@@ -252,7 +273,9 @@ def read_pdf(
             pages_list = ", ".join(str(i + 1) for i in to_ocr)
             warnings.append(("ocr-used", f"OCR on page(s) {pages_list} of {n}"))
             if low:
-                warnings.append(("ocr-low-confidence", f"low OCR confidence on page(s) {', '.join(map(str, low))}"))
+                warnings.append(
+                    ("ocr-low-confidence", f"low OCR confidence on page(s) {', '.join(map(str, low))}")
+                )
             if arrival:
                 meta["arrival_stamp"] = "removed"
                 warnings.append(("arrival-stamp-removed", "an arrival stamp was removed from the OCR text"))

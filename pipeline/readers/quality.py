@@ -143,7 +143,9 @@ class PageQuality:
         return self.image_fraction >= 0.5
 
 
-def page_quality(text: str, page_sqin: float, image_fraction: float, hidden_fraction: float = 0.0) -> PageQuality:
+def page_quality(
+    text: str, page_sqin: float, image_fraction: float, hidden_fraction: float = 0.0
+) -> PageQuality:
     """Score a page's text layer. ``page_sqin`` is the page area in square inches."""
     validity, judged = text_validity(text)
     chars = sum(1 for ch in text if not ch.isspace())

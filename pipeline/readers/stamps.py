@@ -16,9 +16,7 @@ from functools import cache
 from pipeline.readers.resource_files import load_resource
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_DATETIME = re.compile(
-    r"\d{1,2}[./-]\d{1,2}[./-]\d{4}\s*,?\s*\d{1,2}:\d{2}(:\d{2})?(\s*[+-]\d{2}:?\d{2})?"
-)
+_DATETIME = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{4}\s*,?\s*\d{1,2}:\d{2}(:\d{2})?(\s*[+-]\d{2}:?\d{2})?")
 
 
 @dataclass(frozen=True)
@@ -124,7 +122,7 @@ def remove_stamp_lines(layout: str, blocks: list[StampBlock], row_tops: list[flo
     nonblank = [i for i, line in enumerate(lines) if line.strip()]
     touched: set[int] = set()
     for block in blocks:
-        for text, top in zip(block.lines, block.line_tops):
+        for text, top in zip(block.lines, block.line_tops, strict=True):
             rank = sum(1 for t in row_tops if t < top - 1.5)
             pattern = re.compile(r"\s*".join(re.escape(w) for w in text.split()))
             order = sorted(range(len(nonblank)), key=lambda k: abs(k - rank))

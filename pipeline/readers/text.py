@@ -94,7 +94,9 @@ def text_to_rawtext(text: str, *, markdown_hint: bool = False, encoding: str = "
     if legacy:
         text = converted
         meta["legacy_encoding"] = legacy
-        warnings.append(("legacy-encoding", f"text was typed in the {legacy.upper()} encoding and converted to Unicode"))
+        warnings.append(
+            ("legacy-encoding", f"text was typed in the {legacy.upper()} encoding and converted to Unicode")
+        )
     fmt = "markdown" if markdown_hint or looks_markdown(text) else "text"
     pages = text.count("\f") + 1 if text.strip("\f\n ") else 1
     return RawText(text=text, format=fmt, pages=pages, meta=meta, warnings=warnings)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
 import yaml
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> Any:
     """Parse ``pipeline/resources/<name>`` (a YAML file)."""
     with resources.files(__package__).joinpath(name).open("r", encoding="utf-8") as fh:

@@ -16,9 +16,9 @@ from typing import Any
 from pipeline.folding import fold as fold_text
 from pipeline.resources import load
 from pipeline.stage import Stage
-from pipeline.state import WorkingState
 from pipeline.stages.outline import Item
 from pipeline.stages.tasks import intro_before, item_text
+from pipeline.state import WorkingState
 from pipeline.textview import collapse
 
 LOCALITY_END = ("tỉnh", "huyện", "xã", "phường", "thành phố", "thị xã", "quận", "thị trấn", "đặc khu")

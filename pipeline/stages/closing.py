@@ -6,9 +6,9 @@ import re
 
 from pipeline.folding import fold as fold_text
 from pipeline.stage import Stage
-from pipeline.state import WorkingState
 from pipeline.stages.header import org_case, split_items, title_case
 from pipeline.stages.layout import NOI_NHAN
+from pipeline.state import WorkingState
 from pipeline.textview import Segment, View, collapse
 
 AUTHORITY = re.compile(r"^\s*(TM|T/M|KT|K/T|TL|T/L|TUQ|Q)\s*[.:]?\s+(?=[^\W\d_])", re.I)

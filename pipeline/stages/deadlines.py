@@ -8,7 +8,6 @@ recurring; then asap. Dates of cited documents are not deadlines.
 from __future__ import annotations
 
 import re
-from calendar import monthrange
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -16,9 +15,9 @@ from typing import Any
 from pipeline.folding import fold as fold_text
 from pipeline.resources import load
 from pipeline.stage import Stage
-from pipeline.state import WorkingState
 from pipeline.stages.outline import Item
 from pipeline.stages.tasks import item_text
+from pipeline.state import WorkingState
 from pipeline.textview import collapse
 
 D = r"(?P<d>\d{1,2})"
@@ -31,7 +30,7 @@ FULL_DATE = re.compile(
 MONTH = re.compile(rf"tháng\s*{M}\s*(?:năm\s*|/\s*|-\s*){Y}")
 QUARTER = re.compile(r"quý\s*(?P<q>iv|iii|ii|i|[1-4])(?:\s*(?:,|và|-)\s*(?:quý\s*)?(?P<q2>iv|iii|ii|i|[1-4]))*\s*(?:năm\s*|/\s*)(?P<y>\d{4})")
 YEAR = re.compile(r"(?:trong |hoàn thành |đến hết |đến )?năm\s*(?P<y>20\d{2})|(?P<y1>20\d{2})\s*-\s*(?P<y2>20\d{2})")
-TIME_OF_DAY = re.compile(r"(?:trước|vào lúc|lúc)?\s*\d{1,2}\s*(?:giờ|h)\s*(?:\d{1,2}\s*(?:phút)?)?\s*,?\s*")
+TIME_OF_DAY = re.compile(r"\s*\d{1,2}\s*(?:giờ|h)\s*(?:\d{1,2}\s*(?:phút)?)?\s*,?\s*")
 RELATIVE = re.compile(r"(?:trong vòng|trong thời hạn|trong|sau)\s*(?P<n>\d{1,3})\s*ngày(?:\s*làm việc)?\s*,?\s*(?:kể\s*)?từ\s*(?:ngày\s*)?(?P<anchor>ký|ban hành|nhận được|có hiệu lực)?")
 CITATION_BEFORE = re.compile(r"(?:số\s*)?\d+[\w/.-]*[/-][^\s]*\s*$|(?:văn bản|công văn|quyết định|kế hoạch|thông báo|nghị quyết|chỉ thị|nghị định|thông tư|báo cáo|tờ trình)\s*$")
 

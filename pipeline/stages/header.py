@@ -11,8 +11,8 @@ from typing import Any
 from pipeline.folding import fold as fold_text
 from pipeline.resources import load
 from pipeline.stage import Stage
-from pipeline.state import WorkingState
 from pipeline.stages.layout import KINH_GUI, QH, split_columns
+from pipeline.state import WorkingState
 from pipeline.textview import Segment, View, collapse
 
 NUMBER = re.compile(
@@ -58,7 +58,7 @@ def org_case(caps: str) -> str:
         proper = False
         for i, w in enumerate(words):
             lw = w.lower()
-            if i == 0 or proper or lw in {"chính", "phủ", "quốc", "hội", "nhà", "nước", "trung", "ương"} and _proper_pair(words, i):
+            if i == 0 or proper or lw in {"chính", "quốc", "nhà", "trung"} and _proper_pair(words, i):
                 out.append(lw[:1].upper() + lw[1:])
             else:
                 out.append(lw)
@@ -71,9 +71,9 @@ def org_case(caps: str) -> str:
 
 
 def _proper_pair(words: list[str], i: int) -> bool:
-    pair = " ".join(w.lower() for w in words[max(0, i - 1) : i + 1])
+    """'Chính phủ', 'Quốc hội', 'Nhà nước', 'Trung ương' take one capital."""
     nxt = " ".join(w.lower() for w in words[i : i + 2])
-    return any(p in {"chính phủ", "quốc hội", "nhà nước", "trung ương"} for p in (pair, nxt))
+    return nxt in {"chính phủ", "quốc hội", "nhà nước", "trung ương"}
 
 
 def title_case(caps: str) -> str:
@@ -350,10 +350,12 @@ def _join_lines(s: str) -> str:
 def split_items(s: str) -> list[str]:
     """'- A; - B.' or lines of '- A;' → ['A', 'B']: an item starts at a dash
     that opens a line or follows the ';' or '.' that closed the item before."""
-    pieces = re.split(r"(?:^|\n)[ \t*_]*[-–•+]\s*|(?<=[;.])\s+[-–•+]\s+|;[ \t*_]*\n|\n\s*\n", s)
+    pieces = re.split(
+        r"(?:^|\n)[ \t*_]*[-–•+]\s*|(?<=[;.])\s+[-–•+]\s+|;[ \t*_]*\n(?![ \t*_]*[-–•+])|\n\s*\n", s
+    )
     out = []
     for p in pieces:
-        p = collapse(p).strip(" ;.,*_|")
+        p = collapse(p.replace("|", " ")).strip(" ;.,*_|")
         if p and any(c.isalpha() for c in p):
             out.append(p)
     return out
@@ -388,6 +390,8 @@ def _recipients(state: WorkingState) -> None:
                     break
                 j += 1
                 continue
+            if re.fullmatch(r"[|\s:*_-]+", s) or s.startswith("|"):
+                break
             is_item = s.startswith(("-", "–", "•", "+"))
             prev = collapsed_prev(collected)
             if is_item or (prev and not prev.rstrip().endswith((";", ".", ":")) and len(s) < 80 and blank == 0 and not BODY_START.match(fold_text(s))):

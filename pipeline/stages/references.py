@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from pipeline.folding import fold as fold_text
 from pipeline.resources import load
 from pipeline.stage import Stage
-from pipeline.state import WorkingState
 from pipeline.stages.header import type_tables
+from pipeline.state import WorkingState
 from pipeline.textview import collapse
 
 NUM = re.compile(

@@ -11,9 +11,9 @@ from typing import Any
 from pipeline.folding import fold as fold_text
 from pipeline.resources import load
 from pipeline.stage import Stage
+from pipeline.stages.outline import Item
 from pipeline.state import WorkingState
-from pipeline.stages.outline import BULLETS, Item
-from pipeline.textview import Segment, View, collapse
+from pipeline.textview import View, collapse
 
 HEADING_KINDS = {"part", "chapter", "section", "roman"}
 DIRECTIVE_TYPES = {"Công văn", "Chỉ thị", "Công điện", "Thông báo", "Kế hoạch", "Quyết định", "Hướng dẫn", "Chương trình", "Phương án", "Kết luận"}

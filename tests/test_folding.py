@@ -1,0 +1,42 @@
+import unicodedata
+
+import pytest
+
+from pipeline.folding import ascii_fold, fold
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("Uỷ ban nhân dân", "Ủy ban nhân dân"),
+        ("CỘNG HOÀ", "cộng hòa"),
+        ("thuỷ lợi", "thủy lợi"),
+        ("khoẻ", "khỏe"),
+        ("ƣu tiên", "ưu tiên"),
+    ],
+    ids=["uy", "hoa-caps", "thuy", "khoe", "broken-glyph"],
+)
+def test_one_canonical_form(a, b):
+    assert fold(a) == fold(b)
+
+
+@pytest.mark.parametrize("s", ["Quý III", "Hoàng Văn", "ỦY BAN", "Số: 12/UBND-TH", "ẞ straße"])
+def test_fold_keeps_length(s):
+    assert len(fold(s)) == len(s)
+
+
+def test_quy_keeps_tone_on_y():
+    assert fold("quý") == "quý"
+
+
+def test_ascii_fold():
+    assert ascii_fold("Ủy ban Đắk Lắk") == "uy ban dak lak"
+
+
+def test_nfd_input_extracts_like_nfc():
+    from pipeline import extract
+
+    nfc = "ỦY BAN NHÂN DÂN\nTỈNH AN GIANG\nSố: 12/UBND-TH\nAn Giang, ngày 3 tháng 4 năm 2025\n"
+    a = extract(nfc)
+    b = extract(unicodedata.normalize("NFD", nfc))
+    assert a.number == b.number and a.issued_date == b.issued_date == "2025-04-03"

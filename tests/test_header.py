@@ -1,0 +1,140 @@
+"""Header and closing on the three ways text arrives: layout columns side by
+side, columns one after the other, and markdown table cells."""
+
+import pytest
+
+from pipeline import extract
+
+LAYOUT = """\
+     ỦY BAN NHÂN DÂN                CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+       TỈNH LÀO CAI                       Độc lập - Tự do - Hạnh phúc
+
+      Số: 134 /KH-UBND                   Lào Cai, ngày 26 tháng 3 năm 2026
+
+
+                                KẾ HOẠCH
+  Thực hiện Nghị quyết số 34-NQ/TU của Tỉnh uỷ Lào Cai ngày 27/12/2025
+ về phát triển các khu, cụm công nghiệp
+
+      1. Giao Sở Công Thương chủ trì, phối hợp với Sở Xây dựng rà soát quy hoạch,
+hoàn thành trước ngày 30/9/2026.
+Nơi nhận:                                          KT. CHỦ TỊCH
+- Như trên;                                        PHÓ CHỦ TỊCH
+- Lưu: VT, KT.
+
+
+                                                  Nguyễn Thế Phước
+"""
+
+SEQUENTIAL = """
+ỦY BAN NHÂN DÂN
+ TỈNH AN GIANG
+
+Số:  440 /UBND-TH
+V/v thực hiện Thông báo số 25/TB-
+VPCP ngày 24 tháng 01 năm 2025
+
+của Văn phòng Chính phủ
+
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+
+An Giang, ngày  31  tháng  3  năm 2025
+
+Kính gửi:
+- Các sở, ban, ngành tỉnh;
+- UBND các huyện, thị xã, thành phố.
+
+Chủ tịch Ủy ban nhân dân tỉnh yêu cầu các cơ quan, đơn vị thực hiện các nhiệm vụ sau:
+
+1. Sở Nội vụ chủ trì tham mưu kế hoạch cải cách hành chính năm 2025.
+
+Nơi nhận:
+- Như trên;
+- Lưu: VT.
+
+CHỦ TỊCH
+
+Hồ Văn Mừng
+"""
+
+BLANK_NUMBER = """\
+ Số:           /UBND-HCC
+V/v khẩn trương giải quyết thủ tục hành chính
+
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+
+An Giang, ngày        tháng 9 năm 2025
+"""
+
+MARKDOWN = """\
+| VĂN PHÒNG CHÍNH PHỦ ------- | CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM Độc lập - Tự do - Hạnh phúc  --------------- |
+| --- | --- |
+| Số: 3479/VPCP-NN *V/v xây dựng Đề án thí điểm* | *Hà Nội, ngày 26 tháng 5 năm 2021* |
+| Kính gửi: | - Bộ Tài chính; - Ủy ban nhân dân tỉnh Quảng Nam. |
+| --- | --- |
+1. Giao Bộ Tài chính chủ trì hướng dẫn Ủy ban nhân dân tỉnh Quảng Nam.
+| *Nơi nhận:* - Như trên; - Lưu: VT, NN (2). | KT. BỘ TRƯỞNG, CHỦ NHIỆM PHÓ CHỦ NHIỆM     Nguyễn Cao Lục |
+| --- | --- |
+"""
+
+
+def test_layout_columns_pulled_apart():
+    d = extract(LAYOUT)
+    assert d.issuer is not None and d.issuer.name == "Ủy ban nhân dân tỉnh Lào Cai"
+    assert d.number is not None and d.number.raw == "134/KH-UBND"
+    assert (d.place, d.issued_date, d.doc_type) == ("Lào Cai", "2026-03-26", "Kế hoạch")
+    assert d.subject and d.subject.startswith("Thực hiện Nghị quyết số 34-NQ/TU")
+    assert d.distribution == ["Như trên", "Lưu: VT, KT"]
+    assert d.signer is not None
+    assert (d.signer.authority, d.signer.for_position, d.signer.position, d.signer.name) == (
+        "KT.", "Chủ tịch", "Phó Chủ tịch", "Nguyễn Thế Phước",
+    )
+
+
+def test_sequential_columns_and_wrapped_subject():
+    d = extract(SEQUENTIAL)
+    assert d.issuer.name == "Ủy ban nhân dân tỉnh An Giang"
+    assert d.number.raw == "440/UBND-TH" and d.number.serial == "440" and d.number.notation == "UBND-TH"
+    assert d.issued_date == "2025-03-31" and d.place == "An Giang"
+    assert d.doc_type == "Công văn"
+    assert d.subject == "thực hiện Thông báo số 25/TB-VPCP ngày 24 tháng 01 năm 2025 của Văn phòng Chính phủ"
+    assert d.recipients == ["Các sở, ban, ngành tỉnh", "UBND các huyện, thị xã, thành phố"]
+    assert d.signer.name == "Hồ Văn Mừng" and d.signer.position == "Chủ tịch"
+
+
+def test_blank_number_and_day_give_null_and_warnings():
+    d = extract(BLANK_NUMBER)
+    assert d.number.raw == "/UBND-HCC" and d.number.serial is None
+    assert d.issued_date == "2025-09"
+    codes = {w.code for w in d.warnings}
+    assert {"number-blank", "date-partial", "issuer-missing"} <= codes
+    assert d.issuer is None
+
+
+def test_markdown_table_header_and_closing():
+    d = extract(MARKDOWN)
+    assert d.issuer.name == "Văn phòng Chính phủ"
+    assert d.number.raw == "3479/VPCP-NN"
+    assert d.issued_date == "2021-05-26" and d.place == "Hà Nội"
+    assert d.recipients == ["Bộ Tài chính", "Ủy ban nhân dân tỉnh Quảng Nam"]
+    assert d.signer.name == "Nguyễn Cao Lục" and d.signer.authority == "KT."
+    assert d.signer.position == "Phó Chủ nhiệm"
+
+
+@pytest.mark.parametrize(
+    "marker,field,value",
+    [("HỎA TỐC", "urgency", "Hỏa tốc"), ("KHẨN", "urgency", "Khẩn"), ("MẬT", "secrecy", "Mật")],
+)
+def test_urgency_and_secrecy_markers(marker, field, value):
+    d = extract(LAYOUT.replace("      Số: 134", f"   {marker}\n      Số: 134"))
+    assert getattr(d, field) == value
+
+
+def test_spans_point_at_the_values():
+    d = extract(LAYOUT)
+    a, b = d.spans["number"]
+    assert d.text[a:b].replace(" ", "") == "134/KH-UBND"
+    a, b = d.spans["issued_date"]
+    assert "26 tháng 3 năm 2026" in d.text[a:b]
