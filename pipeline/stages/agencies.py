@@ -43,7 +43,14 @@ class Mention:
 class Gazetteer:
     """Names and aliases → canonical names, matched with spaCy on folded text."""
 
-    def __init__(self, entries: list[dict[str, Any]], groups: list[dict[str, Any]], titles: list[str]):
+    def __init__(
+        self,
+        entries: list[dict[str, Any]],
+        groups: list[dict[str, Any]],
+        titles: list[str],
+        provinces: list[str] | None = None,
+    ):
+        provinces = provinces or []
         import spacy
         from spacy.matcher import PhraseMatcher
 
@@ -54,6 +61,11 @@ class Gazetteer:
             names = [e["name"], *(e.get("aliases") or [])]
             for n in names:
                 self._add(n, e["id"], e["name"], e.get("level", ""))
+            # "Báo {province}": the body printed with a province name, never the bare word
+            for pat in e.get("patterns") or []:
+                for prov in provinces:
+                    name = pat.replace("{province}", prov)
+                    self._add(name, e["id"] + ":" + fold_text(prov), name, "named")
         for g in groups:
             for n in [g["name"], *(g.get("variants") or [])]:
                 self._add(n, g["id"], g["name"], "group")
@@ -132,7 +144,8 @@ def default_gazetteer() -> Gazetteer:
     entries = list(load("agencies.yaml")["agencies"])
     groups = list(load("agency_groups.yaml")["groups"])
     titles = list(load("leader_titles.yaml")["titles"])
-    return Gazetteer(entries, groups, titles)
+    provinces = [p["name"] for p in load("provinces.yaml")["provinces"]]
+    return Gazetteer(entries, groups, titles, provinces)
 
 
 def _uniq(names: list[str]) -> list[str]:
@@ -154,7 +167,19 @@ CUE_BEFORE = re.compile(
     r"(?:^|[\s,;:(])(?:giao(?: cho)?|đề nghị|yêu cầu|phân công|chỉ đạo|trách nhiệm của)\s*:?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các)?\s*$"
 )
 LEAD_VERB_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:là cơ quan )?(?:chủ trì|có trách nhiệm|chịu trách nhiệm|là đầu mối)")
-SENT_START = re.compile(r"(?:^|[.;:!?]\s|\n)\s*[-+*•]?\s*(?:\d+[.)]|[a-zđ]\))?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu|đồng chí)?\s*(?:các\s+)?$")
+SENT_START = re.compile(r"(?:[.;:!?]\s|\n)\s*[-+*•]?\s*(?:\d+[.)]|[a-zđ]\))?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu|đồng chí)?\s*(?:các\s+)?$")
+
+
+SPEAKER_AFTER = re.compile(r"^[\s,]*(?:[^\W\d_]+\s+){0,4}?(?:yêu cầu|đề nghị|giao|chỉ đạo|kết luận|có ý kiến|thông báo)\b")
+
+
+def _sentence_start(fold: str, a: int, pos: int) -> bool:
+    """Is the name at ``pos`` the subject of its sentence (within [a, …))?"""
+    lo = max(a, pos - 40)
+    window = fold[lo:pos]
+    if lo == a:
+        window = "\n" + window
+    return bool(SENT_START.search(window))
 
 
 def roles_in(text: str, fold: str, a: int, b: int, mentions: list[Mention]) -> tuple[list[str], list[str]]:
@@ -178,7 +203,7 @@ def roles_in(text: str, fold: str, a: int, b: int, mentions: list[Mention]) -> t
             role = "support"
         elif CUE_BEFORE.search(before) or LEAD_VERB_AFTER.match(after):
             role = "lead"
-        elif SENT_START.search(fold[max(a, m.start - 40) : m.start]) or m.start - a <= 2:
+        elif _sentence_start(fold, a, m.start) and not SPEAKER_AFTER.match(after):
             role = "lead" if not OBJECT_BEFORE.search(before) else None
         if role is None:
             run_role, run_until = None, -1
@@ -203,6 +228,9 @@ def heading_agencies(state: WorkingState, item: Item, gaz: Gazetteer) -> list[st
     """Lead named by the nearest ancestor heading, or the list's intro sentence."""
     node = item.parent
     while node is not None and node.kind != "root":
+        named = addressee_children(state, node, gaz)
+        if named:
+            return named
         v = item_text(state, node)
         if v.pos:
             a, b = v.pos[0], v.pos[-1] + 1
@@ -221,6 +249,27 @@ def heading_agencies(state: WorkingState, item: Item, gaz: Gazetteer) -> list[st
     if intro is not None:
         return intro_agencies(state, intro, gaz)
     return []
+
+
+def addressee_children(state: WorkingState, node: Item, gaz: Gazetteer) -> list[str]:
+    """Names listed by children that only name addressees ("- Sở Xây dựng (đối với …);")."""
+    from pipeline.stages.tasks import addressee_only
+
+    names: list[str] = []
+    for c in node.children:
+        if c.kind == "para":
+            continue
+        v = item_text(state, c)
+        if not v.pos:
+            continue
+        a, b = v.pos[0], v.pos[-1] + 1
+        ms = gaz.find(state.text, state.fold, a, b)
+        s = re.sub(r"\([^)]*\)?", " ", state.text[a:b])
+        if ms and addressee_only([(m.start - a, m.end - a) for m in ms], state.text[a:b]) or ms and addressee_only(
+            [], re.sub("|".join(re.escape(state.text[m.start : m.end]) for m in ms), " ", s)
+        ):
+            names.extend(m.name for m in ms)
+    return _uniq(names)
 
 
 def intro_agencies(state: WorkingState, intro: Item, gaz: Gazetteer) -> list[str]:

@@ -134,7 +134,9 @@ def lines_to_items(state: WorkingState, line_ranges: list[tuple[int, int]]) -> I
                 current = node
                 prev_text = stripped
                 continue
-            new_para = _ends_sentence(prev_text) and (stripped[:1].isupper() or stripped[:1] in "“\"(")
+            new_para = (_ends_sentence(prev_text) or _heading_line(prev_text)) and (
+                stripped[:1].isupper() or stripped[:1] in "“\"("
+            )
             if current is root or (new_para and _is_list_boundary(state, stripped, current)):
                 # an unnumbered paragraph at the level of the list it introduces
                 while stack[-1].kind in BULLETS or stack[-1].kind == "para":
@@ -153,6 +155,15 @@ def lines_to_items(state: WorkingState, line_ranges: list[tuple[int, int]]) -> I
     return root
 
 
+def _heading_line(s: str) -> bool:
+    """A line that is a heading on its own: markdown heading, bold, or in caps."""
+    s = s.strip()
+    if s.startswith("#") or (s.startswith("**") and s.endswith("**")):
+        return True
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) >= 6 and all(c.isupper() for c in letters)
+
+
 def _is_list_boundary(state: WorkingState, s: str, current: Item) -> bool:
     """A new unnumbered paragraph after an item: does it leave the list?"""
     from pipeline.stages.tasks import section_tables
@@ -163,7 +174,7 @@ def _is_list_boundary(state: WorkingState, s: str, current: Item) -> bool:
         return True
     if current.kind == "para":
         return True
-    return False
+    return current.kind in ("part", "chapter", "section", "roman", "article") and not current.children
 
 
 def _closes_list(state: WorkingState, s: str) -> bool:

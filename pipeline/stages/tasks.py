@@ -106,6 +106,18 @@ def addressee_only(agency_spans: list[tuple[int, int]], s: str) -> bool:
     return len(rest.split()) <= 1
 
 
+def _names_only(state: WorkingState, item: Item) -> bool:
+    from pipeline.stages.agencies import default_gazetteer
+
+    v = item_text(state, item)
+    if not v.pos:
+        return False
+    a, b = v.pos[0], v.pos[-1] + 1
+    raw = re.sub(r"\([^)]*\)?", lambda m: " " * len(m.group(0)), state.text[a:b])
+    ms = default_gazetteer().find(state.text, state.fold, a, b)
+    return bool(ms) and addressee_only([(m.start - a, m.end - a) for m in ms], raw)
+
+
 def split_sentences(view: View) -> list[tuple[int, int]]:
     """Sentence spans inside an item's joined text."""
     out: list[tuple[int, int]] = []
@@ -141,6 +153,8 @@ class Tasks(Stage):
                 continue
             f = fold_text(s)
             if is_boilerplate(f) and not re.search(r"báo cáo.{0,60}(trước|chậm nhất)", f):
+                continue
+            if _names_only(state, item):
                 continue
             ctx = context_of(state, item)
             intro = intro_before(state, item)
