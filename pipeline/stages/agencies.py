@@ -22,6 +22,54 @@ from pipeline.state import WorkingState
 from pipeline.textview import collapse
 
 LOCALITY_END = ("tỉnh", "huyện", "xã", "phường", "thành phố", "thị xã", "quận", "thị trấn", "đặc khu")
+@lru_cache(maxsize=1)
+def _naming() -> tuple[re.Pattern[str], list[str], int]:
+    data = load("agency_patterns.yaml")
+    heads = sorted(data["heads"], key=len, reverse=True)
+    head_rx = re.compile(
+        r"(?<![\w])(?:" + "|".join(re.escape(h) for h in heads) + r")\s+(?=[A-ZĐÀ-Ỹ])"
+    )
+    stops = sorted((fold_text(w) for w in data["stop_words"]), key=len, reverse=True)
+    return head_rx, stops, int(data["group_qualifier_max_words"])
+
+
+@lru_cache(maxsize=1)
+def _qualifiers() -> list[str]:
+    return sorted((fold_text(q) for q in load("agency_patterns.yaml")["group_qualifiers"]), key=len, reverse=True)
+
+
+def group_qualifier_end(fold: str, e: int, end: int) -> int:
+    """A group phrase keeps its qualifier as written: 'các đơn vị' + 'có liên quan'."""
+    m = re.match(r"[ \t]+", fold[e:end])
+    if not m:
+        return e
+    p = e + m.end()
+    for q in _qualifiers():
+        if fold.startswith(q, p) and not fold[p + len(q) : p + len(q) + 1].isalnum() and p + len(q) <= end:
+            return p + len(q)
+    return e
+
+
+def extend_phrase(text: str, fold: str, e: int, end: int, max_words: int | None = None) -> int:
+    """End of the words that continue a name from ``e``: up to punctuation, a
+    stop word (verb, preposition) or ``max_words`` words."""
+    _, stops, limit = _naming()
+    limit = max_words or limit
+    pos = e
+    words = 0
+    while words < limit:
+        m = re.match(r"[ \t]+([^\W\d_][\w&-]*)", text[pos:end])
+        if not m:
+            break
+        w_start = pos + m.start(1)
+        rest = fold[w_start:end]
+        if any(rest.startswith(sw) and not rest[len(sw) : len(sw) + 1].isalnum() for sw in stops):
+            break
+        pos = pos + m.end()
+        words += 1
+    return pos
+
+
 PATTERNS = [
     re.compile(r"(?:Tổng )?[Cc]ông ty (?:cổ phần|CP|TNHH(?: một thành viên| MTV)?)?\s*(?:[A-ZĐÀ-Ỹ0-9][^\s,;.()]*(?:\s|$)){1,8}"),
     re.compile(r"Ban [Qq]uản lý (?:dự án|các dự án)\s+(?:[^\s,;.()]+\s?){1,8}?(?=[,;.()]|\s(?:chủ trì|phối hợp|và|có|thực hiện|tổ chức)\b)"),
@@ -99,6 +147,13 @@ class Gazetteer:
                 if place:
                     name = canonical + " " + text[e:place].strip()
                     e = place
+            if level == "group":
+                e2 = group_qualifier_end(fold, e, end)
+                if e2 > e:
+                    written = collapse(text[s:e2])
+                    name = written[:1].upper() + written[1:]
+                    key = "written:" + fold_text(name)
+                    e = e2
             out.append(Mention(s, e, name, key))
         # names not on the list
         taken = [(m.start, m.end) for m in out]
@@ -111,6 +166,16 @@ class Gazetteer:
                     continue
                 out.append(Mention(a, b, collapse(text[a:b]), "pattern:" + fold_text(collapse(text[a:b]))))
                 taken.append((a, b))
+        head_rx, _, _ = _naming()
+        for m in head_rx.finditer(text, start, end):
+            a = m.start()
+            if any(not (m.end() <= x or a >= y) for x, y in taken):
+                continue
+            b = extend_phrase(text, fold, m.end() - 1, end, max_words=8)
+            if b <= m.end():
+                continue
+            out.append(Mention(a, b, collapse(text[a:b]), "pattern:" + fold_text(collapse(text[a:b]))))
+            taken.append((a, b))
         out.sort(key=lambda m: m.start)
         return out
 
