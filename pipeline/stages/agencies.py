@@ -166,6 +166,22 @@ class Gazetteer:
                     continue
                 out.append(Mention(a, b, collapse(text[a:b]), "pattern:" + fold_text(collapse(text[a:b]))))
                 taken.append((a, b))
+        for m in re.finditer(r"(?<!\w)(?:các\s+)?(bộ|sở)\s*:\s*", fold[start:end]):
+            a0 = start + m.end()
+            stop = re.search(r"[;:.\n]|\s(?:chủ trì|phối hợp|có trách nhiệm|thực hiện|tại|về)\s", fold[a0:end])
+            b0 = a0 + stop.start() if stop else end
+            head_word = "Bộ" if m.group(1) == "bộ" else "Sở"
+            found: list[Mention] = []
+            for part in re.finditer(r"[^,]+", fold[a0:b0]):
+                pa, pb = a0 + part.start(), a0 + part.end()
+                key_f = fold_text(head_word) + " " + re.sub(r"^\s*và\s+|\s+$|^\s+", "", fold[pa:pb])
+                hit = self.canon.get(key_f.strip())
+                if hit:
+                    found.append(Mention(pa, pb, hit[1], hit[0]))
+            if found:
+                lo, hi = start + m.start(), found[-1].end
+                out = [x for x in out if x.end <= lo or x.start >= hi] + found
+                taken = [(x.start, x.end) for x in out]
         head_rx, _, _ = _naming()
         for m in head_rx.finditer(text, start, end):
             a = m.start()
@@ -229,13 +245,13 @@ OBJECT_BEFORE = re.compile(
     r"hướng dẫn|đề xuất|kiến nghị|xin ý kiến|ý kiến|chỉ đạo của|trước|do)\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo)?\s*(?:các)?\s*$"
 )
 CUE_BEFORE = re.compile(
-    r"(?:^|[\s,;:(])(?:giao(?: cho)?|đề nghị|yêu cầu|phân công|chỉ đạo|trách nhiệm của)\s*:?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các)?\s*$"
+    r"(?:^|[\s,;:(])(?:giao(?: cho)?|đề nghị|yêu cầu|phân công|trách nhiệm của)\s*:?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các)?\s*$"
 )
 LEAD_VERB_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:là cơ quan )?(?:chủ trì|có trách nhiệm|chịu trách nhiệm|là đầu mối)")
-SENT_START = re.compile(r"(?:[.;:!?]\s|\n)\s*[-+*•]?\s*(?:\d+[.)]|[a-zđ]\))?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu|đồng chí)?\s*(?:các\s+)?$")
+SENT_START = re.compile(r"(?:[.;:!?]\s|^\x00)\s*[-+*•]?\s*(?:\d+[.)]|[a-zđ]\))?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu|đồng chí)?\s*(?:các\s+)?$")
 
 
-SPEAKER_AFTER = re.compile(r"^[\s,]*(?:[^\W\d_]+\s+){0,4}?(?:yêu cầu|đề nghị|giao|chỉ đạo|kết luận|có ý kiến|thông báo)\b")
+SPEAKER_AFTER = re.compile(r"^[\s,]*(?:[^\W\d_]+\s+){0,4}?(?:yêu cầu|đề nghị|giao|kết luận|có ý kiến|thông báo)\b")
 
 
 def _sentence_start(fold: str, a: int, pos: int) -> bool:
@@ -243,8 +259,18 @@ def _sentence_start(fold: str, a: int, pos: int) -> bool:
     lo = max(a, pos - 40)
     window = fold[lo:pos]
     if lo == a:
-        window = "\n" + window
+        window = "\x00" + window
     return bool(SENT_START.search(window))
+
+
+def _cue_opens_clause(fold: str, a: int, pos: int) -> bool:
+    """'Giao X' / 'Đề nghị X' that open a sentence (maybe after a speaker:
+    'Chủ tịch UBND tỉnh giao X'), not 'rà soát, yêu cầu các doanh nghiệp …'."""
+    head = fold[a:pos]
+    last = max(head.rfind(". "), head.rfind("; "), head.rfind(": "))
+    clause = head[last + 2 :] if last >= 0 else head
+    clause = re.sub(r"(?:giao(?: cho)?|đề nghị|yêu cầu|phân công|trách nhiệm của)\s*:?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các)?\s*$", "", clause)
+    return "," not in clause and len(clause.split()) <= 10
 
 
 def roles_in(text: str, fold: str, a: int, b: int, mentions: list[Mention]) -> tuple[list[str], list[str]]:
@@ -266,7 +292,7 @@ def roles_in(text: str, fold: str, a: int, b: int, mentions: list[Mention]) -> t
         role = None
         if SUPPORT_CUE.search(before):
             role = "support"
-        elif CUE_BEFORE.search(before) or LEAD_VERB_AFTER.match(after):
+        elif CUE_BEFORE.search(before) and _cue_opens_clause(fold, a, m.start) or LEAD_VERB_AFTER.match(after):
             role = "lead"
         elif _sentence_start(fold, a, m.start) and not SPEAKER_AFTER.match(after):
             role = "lead" if not OBJECT_BEFORE.search(before) else None

@@ -39,8 +39,12 @@ CITATION_BEFORE = re.compile(r"(?:số\s*)?\d+[\w/.-]*[/-][^\s]*\s*$|(?:văn b�
 def phrases() -> dict[str, Any]:
     data = load("deadlines.yaml")
     out: dict[str, Any] = {}
-    for k in ("by_cues", "in_cues", "on_cues", "recurring", "asap", "relative", "relative_anchor"):
+    for k in ("by_cues", "in_cues", "on_cues", "recurring", "asap", "relative", "relative_anchor", "recurring_context"):
         out[k] = sorted((fold_text(x) for x in data[k]), key=len, reverse=True)
+    for k in ("by_cues", "in_cues", "on_cues", "recurring_context"):
+        alts = "|".join(r"\s+".join(map(re.escape, c.split())) for c in out[k])
+        out[k + "_rx"] = re.compile(r"(?:^|(?<=\W))(?:" + alts + r")\s*$")
+        out[k + "_any"] = re.compile(r"(?<!\w)(?:" + alts + r")(?!\w)")
     out["quarters"] = {str(k): v for k, v in data["quarters"].items()}
     out["halves"] = {fold_text(k): v for k, v in data["halves"].items()}
     return out
@@ -59,13 +63,12 @@ def _iso(y: int, m: int | None = None, d: int | None = None) -> str | None:
         return None
 
 
-def _cue_before(f: str, pos: int, cues: list[str]) -> str | None:
+def _cue_before(f: str, pos: int, cues: re.Pattern[str]) -> str | None:
+    """The cue phrase (any whitespace inside) that ends right before ``pos``."""
     window = f[max(0, pos - 40) : pos]
-    window = TIME_OF_DAY.sub(" ", window).rstrip(" ,:(")
-    for c in cues:
-        if window.endswith(c):
-            return c
-    return None
+    window = TIME_OF_DAY.sub(" ", window).rstrip(" \n,:(")
+    m = cues.search(window)
+    return m.group(0) if m else None
 
 
 def phrase_to_deadlines(f: str, issued: str | None) -> list[dict[str, Any]]:
@@ -93,17 +96,18 @@ def phrase_to_deadlines(f: str, issued: str | None) -> list[dict[str, Any]]:
         iso = _iso(y, int(month), int(m.group("d")))
         if not iso:
             continue
-        by = _cue_before(f, m.start(), P["by_cues"])
-        on = _cue_before(f, m.start(), P["on_cues"]) if not by else None
+        by = _cue_before(f, m.start(), P["by_cues_rx"])
+        on = _cue_before(f, m.start(), P["on_cues_rx"]) if not by else None
         after = f[m.end() : m.end() + 40]
         if re.match(r"^\s*(?:của|về|v/v)\b", after) and not by:
             continue  # the date of something cited without a number
-        if re.search(r"(?:hằng|hàng)\s*(?:năm|tháng|quý)", f[max(0, m.start() - 60) : m.end() + 30]) and not year:
+        ctx = f[max(0, m.start() - 120) : m.end() + 30]
+        if not year and P["recurring_context_any"].search(ctx):
             out.append({"kind": "recurring", "date": None, "at": m.start(), "end": m.end(), "rank": 2})
             taken.append((m.start(), m.end()))
             continue
         if by:
-            out.append({"kind": "by", "date": iso, "at": m.start() - len(by) - 1, "end": m.end(), "rank": 0})
+            out.append({"kind": "by", "date": iso, "at": max(0, f.rfind(by.split()[0], 0, m.start())), "end": m.end(), "rank": 0})
         elif on or m.group(0).startswith("ngày"):
             if re.search(r"(?:từ|kể từ|đến|thực hiện từ)\s*(?:ngày)?\s*$", before.rstrip()) and not re.search(r"đến\s*(?:hết\s*)?(?:ngày)?\s*$", before.rstrip()):
                 taken.append((m.start(), m.end()))
@@ -127,8 +131,9 @@ def phrase_to_deadlines(f: str, issued: str | None) -> list[dict[str, Any]]:
         tail = re.match(r"^\s*,\s*(?P<y2>20\d{2})", f[m.end() : m.end() + 10])
         if tail:
             iso = _iso(int(tail.group("y2")))
-        by = _cue_before(f, m.start(), P["by_cues"])
-        out.append({"kind": "by" if by else "in", "date": iso, "at": m.start(), "end": m.end(), "rank": 0.5})
+        by = _cue_before(f, m.start(), P["by_cues_rx"])
+        if by or _cue_before(f, m.start(), P["in_cues_rx"]) or _opens(f, m.start()):
+            out.append({"kind": "by" if by else "in", "date": iso, "at": m.start(), "end": m.end(), "rank": 0.5})
         taken.append((m.start(), m.end()))
     for key, month in P["halves"].items():
         for m in re.finditer(re.escape(key) + r"\s*(?P<y>20\d{2})?", f):
@@ -147,8 +152,9 @@ def phrase_to_deadlines(f: str, issued: str | None) -> list[dict[str, Any]]:
             continue
         iso = _iso(int(m.group("y")), int(m.group("m")))
         if iso:
-            by = _cue_before(f, m.start(), P["by_cues"])
-            out.append({"kind": "by" if by else "in", "date": iso, "at": m.start(), "end": m.end(), "rank": 0.5})
+            by = _cue_before(f, m.start(), P["by_cues_rx"])
+            if by or _cue_before(f, m.start(), P["in_cues_rx"]) or _opens(f, m.start()):
+                out.append({"kind": "by" if by else "in", "date": iso, "at": m.start(), "end": m.end(), "rank": 0.5})
         taken.append((m.start(), m.end()))
     for m in YEAR.finditer(f):
         if not free(m.start(), m.end()):
@@ -166,9 +172,30 @@ def phrase_to_deadlines(f: str, issued: str | None) -> list[dict[str, Any]]:
             for m in re.finditer(r"(?<!\w)" + re.escape(cue) + r"(?!\w)", f):
                 if not free(m.start(), m.end()):
                     continue
+                if not _governs(f, m.start(), m.end()):
+                    continue
                 out.append({"kind": kind, "date": None, "at": m.start(), "end": m.end(), "rank": rank})
                 taken.append((m.start(), m.end()))
     return out
+
+
+def _opens(f: str, pos: int) -> bool:
+    """The phrase opens the text or a line (a table cell, 'Thời gian: …')."""
+    head = f[max(0, pos - 30) : pos]
+    return not f[:pos].strip() or bool(re.search(r"(?:\n|:|\|)\s*$", head))
+
+
+def _governs(f: str, pos: int, end: int) -> bool:
+    """An asap/recurring word that governs the action: it stands before the
+    verb ("khẩn trương rà soát", "định kỳ báo cáo"), not after it as a manner
+    ("giải quyết kịp thời"), and not in a purpose clause (để, nhằm, nếu)."""
+    nxt = f[end : end + 12]
+    if not re.match(r"\s+(?!và\b|hoặc\b|hơn\b|nhất\b)[^\W\d_]", nxt):
+        return False
+    head = f[:pos]
+    last = max(head.rfind(". "), head.rfind("; "), head.rfind("\n"))
+    clause = head[last + 1 :] if last >= 0 else head
+    return not re.search(r"(?:^|\s)(?:để|nhằm|khi|nếu|bảo đảm|đảm bảo|góp phần)\s", clause[-60:])
 
 
 def best_deadline(cands: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -118,6 +118,14 @@ def _names_only(state: WorkingState, item: Item) -> bool:
     return bool(ms) and addressee_only([(m.start - a, m.end - a) for m in ms], raw)
 
 
+def _names_agency(state: WorkingState, view: View, a: int, b: int) -> bool:
+    """Does the sentence view.s[a:b] name an organisation in its first words?"""
+    from pipeline.stages.agencies import default_gazetteer
+
+    lo, hi = view.span(a, min(b, a + 120))
+    return bool(default_gazetteer().find(state.text, state.fold, lo, hi))
+
+
 def split_sentences(view: View) -> list[tuple[int, int]]:
     """Sentence spans inside an item's joined text."""
     out: list[tuple[int, int]] = []
@@ -179,7 +187,7 @@ class Tasks(Stage):
         groups: list[list[tuple[int, int]]] = []
         for a, b in sents:
             fs = fold_text(view.s[a:b].strip())
-            if groups and ASSIGN.match(fs) and not is_boilerplate(fs):
+            if groups and ASSIGN.match(fs) and not is_boilerplate(fs) and _names_agency(state, view, a, b):
                 groups.append([(a, b)])
             elif groups:
                 groups[-1].append((a, b))
