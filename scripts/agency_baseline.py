@@ -226,6 +226,18 @@ def pct(x: float | None) -> str:
     return "   -  " if x is None else f"{100 * x:5.1f}%"
 
 
+def _git_state() -> str:
+    """HEAD and whether pipeline/ has local edits: the numbers move with the gazetteer."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "pipeline"], capture_output=True, text=True).stdout.strip()
+        return head + (" + uncommitted pipeline/ edits" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="/tmp/agency_baseline.json")
@@ -343,7 +355,10 @@ def main() -> None:
     overall["underthesea_load_s"] = round(ut_load, 2)
 
     # ------------------------------------------------------------ table
-    print(f"Agency recognition on corpus kind=text ({len(rows)} documents); underthesea split: {args.split}")
+    print(
+        f"Agency recognition on corpus kind=text ({len(rows)} documents); underthesea split: {args.split}; "
+        f"code: {_git_state()}"
+    )
     print("share = gold lead/support names found by the rule (fold_name/fold_agency equality, or")
     print(f"        contiguous token containment covering >= {OVERLAP:.0%}); ut ORG = B-/I-ORG spans only;")
     print("        ut any = ORG+LOC+PER+MISC spans (reference only); in txt = gold name written out")
@@ -435,6 +450,7 @@ def main() -> None:
             print(f"  {r['id']}  {g!r:<60} {cs}")
 
     result = {
+        "git": _git_state(),
         "split": args.split,
         "overlap": OVERLAP,
         "overall": overall,

@@ -21,6 +21,7 @@ from pipeline.stages.tasks import intro_before, item_text
 from pipeline.state import WorkingState
 from pipeline.textview import collapse
 
+TOKEN = re.compile(r"\w+|[^\w\s]")
 LOCALITY_END = ("tỉnh", "huyện", "xã", "phường", "thành phố", "thị xã", "quận", "thị trấn", "đặc khu")
 @lru_cache(maxsize=1)
 def _naming() -> tuple[re.Pattern[str], list[str], int]:
@@ -124,14 +125,23 @@ class Gazetteer:
         if not f or f in self.canon:
             return
         self.canon[f] = (key, canonical, level)
-        self.matcher.add(f, [self.nlp.make_doc(f)])
+        self.matcher.add(f, [self._doc(f)[0]])
+
+    def _doc(self, s: str) -> tuple[Any, list[tuple[int, int]]]:
+        """Our own tokens (words and punctuation; any whitespace between them),
+        so a name broken over lines or padded with spaces still matches."""
+        from spacy.tokens import Doc
+
+        toks = [(m.start(), m.end()) for m in TOKEN.finditer(s)]
+        words = [s[a:b] for a, b in toks] or [" "]
+        return Doc(self.nlp.vocab, words=words, spaces=[True] * len(words)), toks
 
     def find(self, text: str, fold: str, start: int = 0, end: int | None = None) -> list[Mention]:
         from spacy.util import filter_spans
 
         end = len(text) if end is None else end
         sub = fold[start:end]
-        doc = self.nlp.make_doc(sub)
+        doc, toks = self._doc(sub)
         spans = []
         for mid, a, b in self.matcher(doc):
             spans.append(doc[a:b])
@@ -139,7 +149,7 @@ class Gazetteer:
         out: list[Mention] = []
         for sp in filter_spans(spans):
             key, canonical, level = self.canon[sp.label_]
-            s, e = start + sp.start_char, start + sp.end_char
+            s, e = start + toks[sp.start][0], start + toks[sp.end - 1][1]
             name = canonical
             # "Ủy ban nhân dân tỉnh" + "Quảng Nam": extend over the place name
             if level != "group" and fold[s:e].endswith(LOCALITY_END):
@@ -370,7 +380,7 @@ def intro_agencies(state: WorkingState, intro: Item, gaz: Gazetteer) -> list[str
     a, b = v.pos[0], v.pos[-1] + 1
     f = state.fold[a:b]
     cue = None
-    for m in re.finditer(r"\b(?:yêu cầu|đề nghị|giao|chỉ đạo)\b", f):
+    for m in re.finditer(r"\b(?:yêu cầu|đề nghị|giao)\b", f):
         cue = m
     if cue is None:
         return []
@@ -384,6 +394,16 @@ def intro_agencies(state: WorkingState, intro: Item, gaz: Gazetteer) -> list[str
         names.append(m.name)
         last = m.end
     return _uniq(names)
+
+
+def addressee_of_letter(state: WorkingState, gaz: Gazetteer) -> list[str]:
+    """A letter to one organisation ("Kính gửi: UBND các tỉnh …") asks it to act."""
+    sp = state.spans.get("recipients")
+    recips = state.fields.get("recipients") or []
+    if not sp or len(recips) != 1:
+        return []
+    ms = gaz.find(state.text, state.fold, sp[0], sp[1])
+    return [ms[0].name] if len(ms) == 1 else []
 
 
 class Agencies(Stage):
@@ -401,8 +421,9 @@ class Agencies(Stage):
             ms = gaz.find(state.text, state.fold, a, b)
             lead, support = roles_in(state.text, state.fold, a, b, ms)
             if not lead:
-                prev = t.get("prev_lead")
-                lead = heading_agencies(state, t["item"], gaz) if prev is None else prev
+                lead = heading_agencies(state, t["item"], gaz)
+            if not lead:
+                lead = addressee_of_letter(state, gaz)
             t["lead"] = lead
             t["support"] = [s for s in support if s not in lead]
         return state
