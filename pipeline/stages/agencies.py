@@ -338,6 +338,10 @@ def heading_agencies(state: WorkingState, item: Item, gaz: Gazetteer) -> list[st
             ms = gaz.find(state.text, state.fold, a, b)
             if ms:
                 lead, _ = roles_in(state.text, state.fold, a, b, ms)
+                if len(lead) == 1 and ms[0].start - a <= 2:
+                    described = addressee_phrase(state, a, b, ms)
+                    if described:
+                        return [described]
                 if lead:
                     return lead
         intro = intro_before(state, node)
@@ -350,6 +354,21 @@ def heading_agencies(state: WorkingState, item: Item, gaz: Gazetteer) -> list[st
     if intro is not None:
         return intro_agencies(state, intro, gaz)
     return []
+
+
+ACTION = re.compile(r"\b(?:chủ trì|phối hợp|thực hiện|tổ chức|triển khai|có trách nhiệm|chịu trách nhiệm|tham mưu|chỉ đạo|giao|đề nghị|yêu cầu|xây dựng|rà soát|báo cáo)\b")
+
+
+def addressee_phrase(state: WorkingState, a: int, b: int, ms: list[Mention]) -> str | None:
+    """A heading that describes its addressee ("Các cơ quan, tổ chức, đơn vị …
+    được giao quản lý tài sản"): the whole phrase, as written, is the lead."""
+    s = collapse(state.text[a:b]).rstrip(" :.;*")
+    f = fold_text(s)
+    if len(s.split()) > 25 or ACTION.search(f) or len(ms) != 1 or "(" in s:
+        return None
+    if len(s) <= len(collapse(state.text[ms[0].start : ms[0].end])) + 1:
+        return None
+    return s[:1].upper() + s[1:]
 
 
 def addressee_children(state: WorkingState, node: Item, gaz: Gazetteer) -> list[str]:
