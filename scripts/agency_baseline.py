@@ -132,7 +132,9 @@ def load_docs(ids: set[str] | None) -> list[dict[str, Any]]:
                         seen.add(k)
                         names.append(n)
         raw = (CORPUS / m["file"]).read_text(encoding="utf-8")
-        docs.append({"id": m["id"], "file": m["file"], "text": unicodedata.normalize("NFC", raw), "gold": names})
+        docs.append(
+            {"id": m["id"], "file": m["file"], "text": unicodedata.normalize("NFC", raw), "gold": names}
+        )
     return docs
 
 
@@ -173,32 +175,25 @@ def underthesea_entities(text: str, split: str) -> tuple[list[dict[str, Any]], i
     ents: list[dict[str, Any]] = []
     segs = _segments(text, split)
     for si, seg in enumerate(segs):
-        toks = ner(seg)
         cursor = 0
-        cur_type: str | None = None
-        cur_words: list[str] = []
-
-        def flush() -> None:
-            nonlocal cursor, cur_type, cur_words
-            if cur_type and cur_words:
-                surf, cursor = _surface(seg, cur_words, cursor)
-                ents.append({"type": cur_type, "surface": surf, "sent": si})
-            cur_type, cur_words = None, []
-
-        for tok in toks:
+        spans: list[tuple[str, list[str]]] = []  # (type, words), in order
+        for tok in ner(seg):
             word, tag = tok[0], tok[-1]
-            if tag.startswith("B-") or (tag.startswith("I-") and tag[2:] != cur_type):
-                flush()
-                cur_type, cur_words = tag[2:], [word]
+            opens = tag.startswith("B-") or (tag.startswith("I-") and (not spans or spans[-1][0] != tag[2:]))
+            if opens:
+                spans.append((tag[2:], [word]))
             elif tag.startswith("I-"):
-                cur_words.append(word)
+                spans[-1][1].append(word)
             else:
-                flush()
-                # keep the cursor moving over plain words
-                q = seg.find(word, cursor)
+                spans.append(("O", [word]))
+        for typ, words in spans:
+            if typ == "O":
+                q = seg.find(words[0], cursor)  # keep the cursor moving over plain words
                 if q >= 0:
-                    cursor = q + len(word)
-        flush()
+                    cursor = q + len(words[0])
+                continue
+            surf, cursor = _surface(seg, words, cursor)
+            ents.append({"type": typ, "surface": surf, "sent": si})
     return ents, len(segs)
 
 
@@ -231,8 +226,14 @@ def _git_state() -> str:
     import subprocess
 
     try:
-        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "pipeline"], capture_output=True, text=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "pipeline"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         return head + (" + uncommitted pipeline/ edits" if dirty else "")
     except OSError:
         return "unknown"
@@ -283,7 +284,11 @@ def main() -> None:
         for g in d["gold"]:
             best = max(ents, key=lambda e: mt.dice(g, e["surface"]), default=None)
             if best is not None and mt.dice(g, best["surface"]) > 0:
-                closest[g] = {"surface": best["surface"], "type": best["type"], "dice": round(mt.dice(g, best["surface"]), 3)}
+                closest[g] = {
+                    "surface": best["surface"],
+                    "type": best["type"],
+                    "dice": round(mt.dice(g, best["surface"]), 3),
+                }
             else:
                 closest[g] = None
 
@@ -380,7 +385,9 @@ def main() -> None:
     print("-" * len(hdr))
     for label, t in (("ALL", overall), ("named", named), ("group", generic)):
         extra = (
-            f"{overall['congvan_time_s']:>8.3f}{overall['underthesea_time_s']:>8.2f}" if label == "ALL" else ""
+            f"{overall['congvan_time_s']:>8.3f}{overall['underthesea_time_s']:>8.2f}"
+            if label == "ALL"
+            else ""
         )
         print(
             f"{label:<5}{'':>7}{'':>6}{t['gold_names']:>6}{pct(t['literal_share']):>8}{pct(t['congvan_share']):>9}"
@@ -396,7 +403,9 @@ def main() -> None:
         f"Time: congvan find {overall['congvan_time_s']:.3f} s (+ gazetteer build {cv_load:.2f} s); "
         f"underthesea {overall['underthesea_time_s']:.1f} s (+ model load {ut_load:.2f} s)."
     )
-    print("named = a specific body; group = a group/descriptive phrase (gazetteer level 'group', or 'các'/comma/generic head).")
+    print(
+        "named = a specific body; group = a group/descriptive phrase (gazetteer level 'group', or 'các'/comma/generic head)."
+    )
 
     # ------------------------------------------------------------ lists
     neither = []
@@ -426,11 +435,13 @@ def main() -> None:
     for r in rows:
         for e in r["underthesea"]["agency_like_non_org"]:
             tag_counts[e["type"]] += 1
-        for g, h in r["underthesea"]["per_name_any"].items():
+        for h in r["underthesea"]["per_name_any"].values():
             if h:
                 gold_hits_by_type[h["label"]] += 1
     org_total = sum(1 for r in rows for e in r["underthesea"]["entities"] if e["type"] == "ORG")
-    print(f"\nunderthesea entities: {org_total} ORG spans in all; agency-looking non-ORG spans by tag: {dict(tag_counts)}")
+    print(
+        f"\nunderthesea entities: {org_total} ORG spans in all; agency-looking non-ORG spans by tag: {dict(tag_counts)}"
+    )
     print(f"gold names matched by an underthesea span, by the span's tag: {dict(gold_hits_by_type)}")
     print("\nAgency-looking non-ORG spans (first 25):")
     k = 0

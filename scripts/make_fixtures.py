@@ -294,6 +294,201 @@ def make_all(seed: str, out: Path, stem: str = "seed", dpis: tuple[int, ...] = (
     return paths
 
 
+# --- Structured Decree 30 layout (used by scripts/eval_generated.py) ---------------------------
+
+
+@dataclass
+class D30Doc:
+    """A document split into the parts Decree 30 places on the page.
+
+    ``body`` and ``after`` are paragraphs as (style, text): "p" a paragraph (first-line indent),
+    "h" a bold heading at the left margin, "c" a centred bold line.
+    """
+
+    issuer: list[str]  # upper left, caps: parent body then issuing body
+    number: str | None  # "Số: 440 /UBND-TH"
+    subject: str | None  # "V/v …" under the number (a công văn), or None
+    national: list[str]  # upper right: Quốc hiệu and Tiêu ngữ (or "ĐẢNG CỘNG SẢN VIỆT NAM")
+    date_line: str | None  # "An Giang, ngày 31 tháng 3 năm 2025"
+    title: list[str]  # the type title (caps) then the subject under it
+    recipients: list[str]  # ["Kính gửi: X"] or ["Kính gửi:", "- a;", "- b."]
+    body: list[tuple[str, str]]
+    closing_left: list[str]  # "Nơi nhận:", "- Như trên;", …
+    closing_right: list[str]  # authority and position lines (caps)
+    signer_name: str | None
+    after: list[tuple[str, str]]  # anything printed after the signature (an attached plan …)
+
+
+@dataclass
+class D30Layout:
+    layout: Layout
+    # region -> (lines side by side as on the page, reading-order lines); header, body, closing, after
+    regions: dict[str, tuple[list[str], list[str]]]
+
+
+def wrap_first(text: str, first_mm: float, rest_mm: float, size_pt: float, bold: bool = False) -> list[str]:
+    """Wrap with a different width for the first line (first-line indent)."""
+    lines, current, width = [], "", first_mm
+    for word in text.split():
+        trial = f"{current} {word}".strip()
+        if current and text_width_mm(trial, size_pt, bold) > width:
+            lines.append(current)
+            current, width = word, rest_mm
+        else:
+            current = trial
+    return lines + ([current] if current else [])
+
+
+def layout_decree30(doc: D30Doc) -> D30Layout:
+    """Place a D30Doc on A4 pages: two-column header, title, Kính gửi, body, two-column closing.
+
+    Sizes follow Decree 30 (issuer and Quốc hiệu 12–13 pt caps, body 13 pt, Nơi nhận 11–12 pt);
+    the seal goes over the left third of the signature, between the position and the name.
+    """
+    items: list[Item] = []
+    regions: dict[str, tuple[list[str], list[str]]] = {r: ([], []) for r in ("header", "body", "closing", "after")}
+    text_w = PAGE_W - LEFT - RIGHT
+    lc, rc = LEFT + 35, LEFT + 70 + 47.5  # header column centres (left 70 mm, right 95 mm wide)
+    state = {"page": 0, "y": TOP + 5.0}
+
+    def room(h: float) -> None:
+        if state["y"] + h > PAGE_H - BOTTOM:
+            state["page"] += 1
+            state["y"] = TOP + 5.0
+
+    def put(x: float, text: str, bold: bool, size: float, center: bool) -> None:
+        if text:
+            items.append(Item(state["page"], x, state["y"], text, bold, size, center))
+
+    # header: rows of (left, right) drawn in two columns
+    left: list[tuple[str, bool, float]] = []
+    for k, line in enumerate(doc.issuer):
+        bold = k == len(doc.issuer) - 1
+        left += [(part, bold, 12.5) for part in wrap(line, 70, 12.5, bold)]
+    right = [(t, True, 12.5 if k == 0 else 13.0) for k, t in enumerate(doc.national)]
+    rows: list[tuple[tuple[str, bool, float] | None, tuple[str, bool, float] | None]] = []
+    for k in range(max(len(left), len(right))):
+        rows.append((left[k] if k < len(left) else None, right[k] if k < len(right) else None))
+    if doc.number or doc.date_line:
+        rows.append((None, None))
+        rows.append(
+            ((doc.number, False, 13.0) if doc.number else None, (doc.date_line, False, 13.0) if doc.date_line else None)
+        )
+    for part in wrap(doc.subject or "", 70, 12.0):
+        rows.append(((part, False, 12.0), None))
+    lay, read = regions["header"]
+    for lft, rgt in rows:
+        room(LINE_MM)
+        if lft:
+            put(lc, lft[0], lft[1], lft[2], True)
+        if rgt:
+            put(rc, rgt[0], rgt[1], rgt[2], True)
+        if lft or rgt:
+            lay.append(f"{lft[0] if lft else ''}   {rgt[0] if rgt else ''}".strip())
+            state["y"] += LINE_MM * 0.92
+        else:
+            state["y"] += LINE_MM * 0.4
+    read += [r[0][0] for r in rows if r[0]] + [r[1][0] for r in rows if r[1]]
+    if rows:
+        state["y"] += LINE_MM * 0.8
+    # title and the subject under it
+    for k, t in enumerate(doc.title):
+        for part in wrap(t, text_w - 10, 14.0, True):
+            room(LINE_MM)
+            put(LEFT + text_w / 2, part, True, 14.0, True)
+            lay.append(part)
+            read.append(part)
+            state["y"] += LINE_MM
+    if doc.title:
+        state["y"] += LINE_MM * 0.6
+    # Kính gửi
+    if len(doc.recipients) == 1:
+        for part in wrap(doc.recipients[0], text_w - 20, 13.0):
+            room(LINE_MM)
+            put(LEFT + text_w / 2, part, False, 13.0, True)
+            lay.append(part)
+            read.append(part)
+            state["y"] += LINE_MM
+    elif doc.recipients:
+        x0, x1 = LEFT + 28, LEFT + 50
+        head, rest = doc.recipients[0], doc.recipients[1:]
+        first = True
+        for rec in rest:
+            for part in wrap(rec, PAGE_W - RIGHT - x1, 13.0):
+                room(LINE_MM)
+                if first:
+                    put(x0, head, False, 13.0, False)
+                put(x1, part, False, 13.0, False)
+                line = f"{head} {part}" if first else part
+                lay.append(line)
+                read.append(line)
+                first = False
+                state["y"] += LINE_MM
+    if doc.recipients:
+        state["y"] += LINE_MM * 0.6
+
+    def paragraphs(paras: list[tuple[str, str]], region: str) -> None:
+        lay, read = regions[region]
+        for style, text in paras:
+            if style == "c":
+                parts = [(LEFT + text_w / 2, p, True) for p in wrap(text, text_w - 10, BODY_PT, True)]
+            else:
+                bold = style == "h"
+                parts = [
+                    (LEFT + 10 if k == 0 else LEFT, p, bold)
+                    for k, p in enumerate(wrap_first(text, text_w - 10, text_w, BODY_PT, bold))
+                ]
+            for x, part, bold in parts:
+                room(LINE_MM)
+                put(x, part, bold, BODY_PT, style == "c")
+                lay.append(part)
+                read.append(part)
+                state["y"] += LINE_MM
+            state["y"] += 1.2
+
+    paragraphs(doc.body, "body")
+    # closing: Nơi nhận at the left, the signature block at the right
+    cl: list[tuple[str, bool, float]] = []
+    for k, t in enumerate(doc.closing_left):
+        head = k == 0 and t.startswith(("Nơi nhận", "Noi nhận"))
+        size = 12.0 if head else 11.0
+        cl += [(p, head, size) for p in wrap(t, 78, size, head)]
+    cr: list[tuple[str, bool, float] | None] = []
+    for t in doc.closing_right:
+        cr += [(p, True, 13.0) for p in wrap(t, 80, 13.0, True)]
+    seal_row = None
+    if doc.signer_name:
+        seal_row = len(cr) + 2
+        cr += [None] * 5 + [(doc.signer_name, True, 13.0)]
+    pitch = LINE_MM * 0.85
+    state["y"] += LINE_MM * 0.4
+    room(pitch * min(len(cr), 12))
+    rcx = LEFT + 120
+    lay, read = regions["closing"]
+    seal = None
+    for k in range(max(len(cl), len(cr))):
+        room(pitch)
+        a = cl[k] if k < len(cl) else None
+        b = cr[k] if k < len(cr) else None
+        if a:
+            put(LEFT, a[0], a[1], a[2], False)
+        if b:
+            put(rcx, b[0], b[1], b[2], True)
+        if seal_row is not None and k == seal_row:
+            seal = (state["page"], rcx - 14, state["y"] - pitch * 0.3)
+        line = f"{a[0] if a else ''}   {b[0] if b else ''}".strip()
+        if line:
+            lay.append(line)
+        state["y"] += pitch
+    read += [a[0] for a in cl] + [b[0] for b in cr if b]
+    state["y"] += LINE_MM
+    paragraphs(doc.after, "after")
+    order = ("header", "body", "closing", "after")
+    all_lay = [line for r in order for line in regions[r][0]]
+    all_read = [line for r in order for line in regions[r][1]]
+    return D30Layout(Layout(items, all_lay, all_read, seal), regions)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

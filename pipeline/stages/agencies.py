@@ -415,6 +415,22 @@ def intro_agencies(state: WorkingState, intro: Item, gaz: Gazetteer) -> list[str
     return _uniq(names)
 
 
+def cell_names(state: WorkingState, segs: list[Any], gaz: Gazetteer) -> list[str]:
+    """Organisations in a table cell: the names found, else the cell's parts."""
+    names: list[str] = []
+    for seg in segs:
+        ms = gaz.find(state.text, state.fold, seg.start, seg.end)
+        covered = sum(m.end - m.start for m in ms)
+        if ms and covered >= 0.6 * len(state.text[seg.start : seg.end].strip()):
+            names.extend(m.name for m in ms)
+            continue
+        for part in re.split(r"[;,]\s*|\s+và\s+(?=các\b)", collapse(state.text[seg.start : seg.end])):
+            part = part.strip(" .;")
+            if part:
+                names.append(part[:1].upper() + part[1:])
+    return _uniq(names)
+
+
 def addressee_of_letter(state: WorkingState, gaz: Gazetteer) -> list[str]:
     """A letter to one organisation ("Kính gửi: UBND các tỉnh …") asks it to act."""
     sp = state.spans.get("recipients")
@@ -437,6 +453,11 @@ class Agencies(Stage):
         gaz = self._gaz or default_gazetteer()
         for t in state.tasks:
             a, b = t["span"]
+            item = t["item"]
+            if item.kind == "row" and ("lead" in item.cells or "support" in item.cells):
+                t["lead"] = cell_names(state, item.cells.get("lead", []), gaz)
+                t["support"] = [x for x in cell_names(state, item.cells.get("support", []), gaz) if x not in t["lead"]]
+                continue
             ms = gaz.find(state.text, state.fold, a, b)
             lead, support = roles_in(state.text, state.fold, a, b, ms)
             if not lead:

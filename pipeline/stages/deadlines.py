@@ -71,7 +71,7 @@ def _cue_before(f: str, pos: int, cues: re.Pattern[str]) -> str | None:
     return m.group(0) if m else None
 
 
-def phrase_to_deadlines(f: str, issued: str | None) -> list[dict[str, Any]]:
+def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False) -> list[dict[str, Any]]:
     """Every deadline candidate in a folded phrase, each with its position."""
     P = phrases()
     out: list[dict[str, Any]] = []
@@ -172,7 +172,7 @@ def phrase_to_deadlines(f: str, issued: str | None) -> list[dict[str, Any]]:
             for m in re.finditer(r"(?<!\w)" + re.escape(cue) + r"(?!\w)", f):
                 if not free(m.start(), m.end()):
                     continue
-                if not _governs(f, m.start(), m.end()):
+                if not cell and not _governs(f, m.start(), m.end()):
                     continue
                 out.append({"kind": kind, "date": None, "at": m.start(), "end": m.end(), "rank": rank})
                 taken.append((m.start(), m.end()))
@@ -217,6 +217,15 @@ class Deadlines(Stage):
         issued = state.fields.get("issued_date")
         for t in state.tasks:
             a, b = t["span"]
+            item = t["item"]
+            time_cell = item.cells.get("time") if item.kind == "row" else None
+            if time_cell:
+                ca, cb = time_cell[0].start, time_cell[-1].end
+                c = best_deadline(phrase_to_deadlines(state.fold[ca:cb], issued, cell=True))
+                t["deadline"] = (
+                    {"date": c["date"], "kind": c["kind"], "text": collapse(state.text[ca:cb])} if c else None
+                )
+                continue
             seg = state.fold[a:b]
             c = best_deadline(phrase_to_deadlines(seg, issued))
             src_a = a

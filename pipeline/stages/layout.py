@@ -181,19 +181,31 @@ def closing_columns(state: WorkingState, start: int) -> tuple[list[Segment], lis
     rows: list[tuple[Line, list[Segment]]] = []
     end = start
     blank_run = 0
+    markdown = "|" in text[lines[start].seg.start : lines[start].seg.end]
     for i in range(start, min(len(lines), start + 40)):
         ln = lines[i]
         if ln.noise:
             continue
+        raw = text[ln.seg.start : ln.seg.end]
+        if markdown and i > start:
+            if re.fullmatch(r"[|\s:*_-]+", raw.strip() or "-"):
+                end = i + 1
+                continue
+            break
         pieces = split_columns(text, ln.seg)
         if not pieces:
             blank_run += 1
             if blank_run > 8:
                 break
             continue
+        # the attached text (a plan, an appendix) starts after the signer's name
+        if i > start and len(pieces) == 1 and _prose(text[pieces[0].start : pieces[0].end]):
+            break
         blank_run = 0
         rows.append((ln, pieces))
         end = i + 1
+        if i > start and any(_person(text[p.start : p.end]) for p in pieces[-1:]):
+            break
     starts = [
         pieces[1].start - ln.seg.start
         for ln, pieces in rows
@@ -231,6 +243,17 @@ def closing_columns(state: WorkingState, start: int) -> tuple[list[Segment], lis
             in_items = False
             right.append(p)
     return left, right, end
+
+
+def _prose(s: str) -> bool:
+    s = s.strip()
+    return len(s) > 90 and not s.startswith(("-", "+", "•", "–"))
+
+
+def _person(s: str) -> bool:
+    from pipeline.stages.closing import is_person_name
+
+    return is_person_name(s.strip(" *_|"))
 
 
 def _is_caps(s: str) -> bool:

@@ -12,7 +12,8 @@ from pipeline.state import Line, WorkingState
 from pipeline.textview import Segment
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_PAGE_NUMBER = re.compile(r"^\s*(?:[-–]\s*)?(?:trang\s*)?\d{1,3}(?:\s*[-–])?\s*$", re.I)
+_PAGE_NUMBER = re.compile(r"^\s*(?:[-–]\s*)?(?:trang\s*)?(?P<n>\d{1,3})(?:\s*[-–])?\s*$", re.I)
+_FRAMED_PAGE = re.compile(r"^\s*(?:[-–]\s*\d{1,3}\s*[-–]|trang\s*\d{1,3}(?:\s*/\s*\d{1,3})?)\s*$", re.I)
 _CHROME = re.compile(
     r"^\s*(?:={3,}.*={3,}|\[(?:OCR|Bản trích)[^\]]*\]?.*|Open navigation.*|Xem mẫu.*|-{3,}|\*{3,})\s*$",
     re.I,
@@ -41,11 +42,31 @@ def text_to_lines(text: str) -> list[Line]:
         page += text[start:end].count("\f")
         stripped = body.strip()
         indent = len(body) - len(body.lstrip(" "))
-        noise = bool(stripped) and (
-            bool(_PAGE_NUMBER.match(stripped)) or bool(_CHROME.match(stripped))
-        )
+        noise = bool(stripped) and (bool(_FRAMED_PAGE.match(stripped)) or bool(_CHROME.match(stripped)))
         lines.append(Line(Segment(start, end), page, indent, noise))
+    _mark_page_numbers(text, lines)
     return lines
+
+
+def _mark_page_numbers(text: str, lines: list[Line]) -> None:
+    """A line holding only a number is a page number when it sits at a page
+    break, or when it continues the page count (2, 3, …) a page's length after
+    the previous one; otherwise it is content (a table row number)."""
+    last_n, last_i = 1, -100
+    for i, ln in enumerate(lines):
+        m = _PAGE_NUMBER.match(text[ln.seg.start : ln.seg.end])
+        if not m or not text[ln.seg.start : ln.seg.end].strip():
+            continue
+        n = int(m.group("n"))
+        near_break = any(
+            0 <= j < len(lines) and lines[j].page != ln.page for j in (i - 2, i - 1, i + 1, i + 2)
+        )
+        blank_side = any(
+            0 <= j < len(lines) and not text[lines[j].seg.start : lines[j].seg.end].strip() for j in (i - 1, i + 1)
+        )
+        if near_break or (n == last_n + 1 and i - last_i >= 15 and n >= 2 and blank_side):
+            ln.noise = True
+            last_n, last_i = n, i
 
 
 class Normalize(Stage):

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipeline.stage import Stage
-from pipeline.state import WorkingState
+from pipeline.folding import fold
+from pipeline.state import Line, WorkingState
 from pipeline.textview import Segment
+
+NOI_NHAN_RX = re.compile(r"^[\s|*_]*n[oơ]i\s*nh[aâậ]n")
 
 MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("part", re.compile(r"^(?:Phần|PHẦN)\s+(?P<label>[IVXLC]+|\d+|thứ \w+)\b\s*[.:]?\s*")),
@@ -39,6 +43,8 @@ class Item:
     parent: Item | None = None
     index: int = 0  # position among siblings of the same kind (1-based)
     page: int = 1
+    # table rows: column name (lead, support, time) -> segments of that cell
+    cells: dict[str, list[Segment]] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -62,6 +68,8 @@ class Item:
                 return self.label[len(par) + 1 :]
         if self.kind == "para":
             return f"p{self.index}"
+        if self.kind == "row":
+            return self.label.rstrip(".)")
         return self.label
 
     def iter(self):  # type: ignore[no-untyped-def]
@@ -104,11 +112,28 @@ def lines_to_items(state: WorkingState, line_ranges: list[tuple[int, int]]) -> I
         node.index = cnt[node.kind]
         parent.children.append(node)
 
-    for a, b in line_ranges:
+    table: TableState | None = None
+    for part, (a, b) in enumerate(line_ranges):
+        if part > 0:  # a document attached after the closing starts its own outline
+            stack = [root]
+            current = root
+            prev_text = ""
         for ln in state.lines[a:b]:
             if ln.noise:
                 continue
             raw = text[ln.seg.start : ln.seg.end]
+            if table is None:
+                cols = table_header(state.fold[ln.seg.start : ln.seg.end])
+                if cols:
+                    while stack[-1].kind in BULLETS or stack[-1].kind == "para":
+                        stack.pop()
+                    table = TableState(cols, root)  # rows are numbered by the table itself
+                    continue
+            if table is not None:
+                if table.take(state, ln, add_child):
+                    current = table.last or current
+                    continue
+                table = None
             stripped = raw.strip()
             if not stripped or re.fullmatch(r"[-=_*|. ]+", stripped):
                 continue
@@ -153,6 +178,120 @@ def lines_to_items(state: WorkingState, line_ranges: list[tuple[int, int]]) -> I
                 current.segs.append(Segment(ln.seg.start + lead_ws, ln.seg.end))
             prev_text = stripped
     return root
+
+
+@lru_cache(maxsize=1)
+def _columns() -> dict[str, list[str]]:
+    from pipeline.resources import load
+
+    cols = load("sections.yaml")["table_columns"]
+    return {k: sorted((fold(x) for x in v), key=len, reverse=True) for k, v in cols.items()}
+
+
+def _column_of(cell: str) -> str | None:
+    c = cell.strip(" *_:").lower()
+    for name, words in _columns().items():
+        if any(c == w or c.startswith(w + " ") or c.endswith(" " + w) for w in words):
+            return name
+    return None
+
+
+def table_header(fold_line: str) -> list[str] | None:
+    """Column names when the line is the header row of a table of tasks."""
+    if fold_line.count("|") < 3:
+        return None
+    cells = [c for c in (x.strip() for x in fold_line.strip().strip("|").split("|")) if c]
+    cols = [_column_of(c) or "other" for c in cells]
+    if "content" in cols and "lead" in cols:
+        return cols
+    return None
+
+
+ROW_LABEL = re.compile(r"^\s*(?P<label>\d{1,3}(?:\.\d{1,2})*|[a-zđ]\)|[IVX]{1,5})\s*[.)]?\s*$")
+
+
+class TableState:
+    """Rows of a table of tasks, as markdown rows ("| 1 | … | … |") or as one
+    cell per line (tables flattened by converters: a row label line, then the
+    cells in column order)."""
+
+    def __init__(self, cols: list[str], parent: Item) -> None:
+        self.cols = cols
+        self.parent = parent
+        self.group: Item | None = None
+        self.last: Item | None = None
+        self.pending: list[Segment] = []
+
+    def take(self, state: WorkingState, ln: Line, add_child) -> bool:  # type: ignore[no-untyped-def]
+        text, fold_text = state.text, state.fold
+        raw = text[ln.seg.start : ln.seg.end]
+        f = fold_text[ln.seg.start : ln.seg.end].strip()
+        if not f or re.fullmatch(r"[|\s:*_-]+", f):
+            return True
+        if NOI_NHAN_RX.match(f) or f.startswith("#"):
+            return False
+        if _column_of(f) and "|" not in f:  # a detached column header ("Thời gian thực hiện")
+            name = _column_of(f) or "other"
+            if name not in self.cols:
+                self.cols.append(name)
+            return True
+        if "|" in raw:
+            cells = _cells(text, ln.seg)
+            if len(cells) < 2:
+                return False
+            label = text[cells[0].start : cells[0].end].strip()
+            if not ROW_LABEL.match(label):
+                return False
+            self._row(state, label, cells[1:], [c for c in self.cols if c != "number"], add_child)
+            return True
+        m = ROW_LABEL.match(raw)
+        if m:
+            self._row(state, m.group("label"), [], [], add_child)
+            return True
+        if self.last is None:
+            return False
+        # a cell of the current row, in column order
+        seg = Segment(ln.seg.start + (len(raw) - len(raw.lstrip())), ln.seg.end)
+        order = [c for c in self.cols if c != "number"]
+        filled = [c for c in order if c in self.last.cells or (c == "content" and self.last.segs)]
+        nxt = next((c for c in order if c not in filled), None)
+        if nxt is None or nxt == "content":
+            if nxt == "content" or not self.last.segs:
+                self.last.segs.append(seg)
+            else:
+                self.last.segs.append(seg)  # overflow of a wrapped cell: keep it with the content
+        else:
+            self.last.cells[nxt] = [seg]
+        return True
+
+    def _row(self, state: WorkingState, label: str, cells: list[Segment], order: list[str], add_child) -> None:  # type: ignore[no-untyped-def]
+        is_letter = bool(re.match(r"^[a-zđ]\)", label))
+        parent = self.group if (is_letter and self.group is not None) else self.parent
+        node = Item("row", label.rstrip(".)") if not is_letter else label[0])
+        for name, seg in zip(order, cells, strict=False):
+            if name == "content":
+                node.segs.append(seg)
+            elif name in ("lead", "support", "time"):
+                node.cells[name] = [seg]
+        add_child(parent, node)
+        if not is_letter:
+            self.group = node
+        self.last = node
+
+
+def _cells(text: str, seg: Segment) -> list[Segment]:
+    out = []
+    s = text[seg.start : seg.end]
+    pos = 0
+    for m in re.finditer(r"\|", s):
+        if m.start() > pos:
+            out.append(Segment(seg.start + pos, seg.start + m.start()))
+        pos = m.end()
+    if pos < len(s):
+        out.append(Segment(seg.start + pos, seg.end))
+    from pipeline.textview import strip_segment
+
+    return [c for c in (strip_segment(text, x) for x in out) if c.end > c.start]
 
 
 def _heading_line(s: str) -> bool:

@@ -166,7 +166,7 @@ class Tasks(Stage):
                 continue
             ctx = context_of(state, item)
             intro = intro_before(state, item)
-            directive = ctx == "directive" or (
+            directive = item.kind == "row" or ctx == "directive" or (
                 ctx is None and (default_directive or (intro is not None and is_directive_intro(state, intro)))
             )
             if item.kind == "article" and ctx is None:
