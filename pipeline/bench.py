@@ -93,8 +93,8 @@ _DATE_WORDS = re.compile(r"(ngày\s+)(\d{1,2})(\s+tháng\s+)(\d{1,2})(\s+năm\s+
 _DATE_SLASH = re.compile(r"\b(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)\b")
 _BULLET = re.compile(r"^\s*[-+•]\s+\S")
 _OUTLINE = re.compile(r"^\s*(?:\d+(?:\.\d+)*|[IVXLC]+|[a-zđ])[.)]\s")
-_TONES = {"\u0300", "\u0301", "\u0309", "\u0303", "\u0323"}  # huyền sắc hỏi ngã nặng
-_TONE_PAIR = re.compile(r"(?i)([oò-ọu])([ae]|y)(?![^\W\d_])")
+_TONE = "[\u0300\u0301\u0303\u0309\u0323]"  # huyền sắc ngã hỏi nặng, in NFD
+_TONE_PAIR = re.compile(rf"(?<![qQ])([oOuU])({_TONE}?)([aAeEyY])({_TONE}?)(?![^\W\d_])")
 
 
 def vary_numbers(text: str, rng: random.Random) -> str:
@@ -175,7 +175,12 @@ def shuffle_items(text: str, rng: random.Random) -> str:
         while i < len(lines) and _BULLET.match(lines[i]):
             item = [lines[i]]
             i += 1
-            while i < len(lines) and lines[i].strip() and not _BULLET.match(lines[i]) and not _OUTLINE.match(lines[i]):
+            while (
+                i < len(lines)
+                and lines[i].strip()
+                and not _BULLET.match(lines[i])
+                and not _OUTLINE.match(lines[i])
+            ):
                 item.append(lines[i])
                 i += 1
             items.append(item)
@@ -187,35 +192,16 @@ def shuffle_items(text: str, rng: random.Random) -> str:
 
 
 def swap_tone_placement(text: str) -> str:
-    """Old ⇄ new tone placement on oa, oe, uy at a syllable end: hòa ⇄ hoà, thủy ⇄ thuỷ."""
-
-    def swap(m: re.Match[str]) -> str:
-        first, second = unicodedata.normalize("NFD", m.group(1)), unicodedata.normalize("NFD", m.group(2))
-        tone1 = "".join(c for c in first if c in _TONES)
-        tone2 = "".join(c for c in second if c in _TONES)
-        if bool(tone1) == bool(tone2):
-            return m.group(0)
-        base1 = "".join(c for c in first if c not in _TONES)
-        base2 = "".join(c for c in second if c not in _TONES)
-        if tone1:
-            return unicodedata.normalize("NFC", base1 + base2 + tone1)
-        return unicodedata.normalize("NFC", base1 + tone2 + base2)
-
-    nfd = unicodedata.normalize("NFD", text)
-    # work on letter + optional tone pairs in NFD so that ò (o + grave) matches
-    pattern = re.compile(r"(?i)(?<![^\W\d_])(\w*?)([ou][\u0300\u0301\u0309\u0303\u0323]?)([aey][\u0300\u0301\u0309\u0303\u0323]?)(?![^\W\d_])")
+    """Old ⇄ new tone placement on oa, oe, uy ending a syllable: hòa ⇄ hoà, thủy ⇄ thuỷ."""
 
     def pair(m: re.Match[str]) -> str:
-        head, a, b = m.group(1), m.group(2), m.group(3)
-        pairs = {("o", "a"), ("o", "e"), ("u", "y")}
-        if (a[0].lower(), b[0].lower()) not in pairs:
+        v1, t1, v2, t2 = m.groups()
+        if (v1 + v2).lower() not in ("oa", "oe", "uy") or bool(t1) == bool(t2):
             return m.group(0)
-        ta, tb = a[1:], b[1:]
-        if bool(ta) == bool(tb):
-            return m.group(0)
-        return head + (a[0] + b[0] + ta if ta else a[0] + tb + b[0])
+        return v1 + t2 + v2 if t2 else v1 + v2 + t1
 
-    return unicodedata.normalize("NFC", pattern.sub(pair, nfd))
+    nfd = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", _TONE_PAIR.sub(pair, nfd))
 
 
 ENCODINGS = ("utf-8", "utf-8-bom", "utf-16", "nfd", "crlf")
@@ -239,16 +225,17 @@ def make_variant(
 ) -> tuple[bytes, list[str]]:
     """One variant of a document: some content changes, then an encoding. Returns (bytes, what was done)."""
     done = []
-    if rng.random() < 0.7:
-        text, _ = vary_numbers(text, rng), done.append("numbers")
-    if rng.random() < 0.7:
-        text, _ = vary_dates(text, rng), done.append("dates")
-    if rng.random() < 0.6:
-        text, _ = vary_agencies(text, rng, provinces, departments), done.append("agencies")
-    if rng.random() < 0.5:
-        text, _ = shuffle_items(text, rng), done.append("shuffle")
-    if rng.random() < 0.3:
-        text, _ = swap_tone_placement(text), done.append("tones")
+    changes: list[tuple[float, str, Callable[[str], str]]] = [
+        (0.7, "numbers", lambda t: vary_numbers(t, rng)),
+        (0.7, "dates", lambda t: vary_dates(t, rng)),
+        (0.6, "agencies", lambda t: vary_agencies(t, rng, provinces, departments)),
+        (0.5, "shuffle", lambda t: shuffle_items(t, rng)),
+        (0.3, "tones", swap_tone_placement),
+    ]
+    for p, name, change in changes:
+        if rng.random() < p:
+            text = change(text)
+            done.append(name)
     encoding = rng.choices(ENCODINGS, weights=(4, 1, 1, 1, 1))[0]
     done.append(encoding)
     return encode_variant(text, encoding), done
@@ -285,7 +272,9 @@ class BenchCorpus:
 
     def save(self) -> None:
         data = asdict(self)
-        (Path(self.root) / "manifest.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        (Path(self.root) / "manifest.json").write_text(
+            json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
 
     @classmethod
     def load(cls, root: Path) -> BenchCorpus | None:
@@ -321,7 +310,9 @@ def corpus_entries(corpus: Path) -> list[dict[str, str]]:
 
 def corpus_key(config: BenchConfig, corpus: Path) -> str:
     """Hash of what the bench corpus is made from: the config, the sources and the generator."""
-    h = hashlib.sha256(f"{CORPUS_VERSION}|{config.docs}|{config.scan_pages}|{config.pdfs}|{config.size_factors}".encode())
+    h = hashlib.sha256(
+        f"{CORPUS_VERSION}|{config.docs}|{config.scan_pages}|{config.pdfs}|{config.size_factors}".encode()
+    )
     for e in corpus_entries(corpus):
         h.update(e["file"].encode())
         h.update(hashlib.sha256((corpus / e["file"]).read_bytes()).digest())
@@ -386,7 +377,9 @@ def split_document(text: str) -> tuple[str, str, str]:
     return state.text[:a], state.text[a:b], state.text[b:]
 
 
-def build_corpus(config: BenchConfig, out_root: Path, corpus: Path, log: Callable[[str], None]) -> BenchCorpus:
+def build_corpus(
+    config: BenchConfig, out_root: Path, corpus: Path, log: Callable[[str], None]
+) -> BenchCorpus:
     """Make the bench corpus under ``out_root`` (or return the cached one with the same key)."""
     key = corpus_key(config, corpus)
     root = out_root / f"corpus-{'quick-' if config.quick else ''}{key}"
@@ -429,28 +422,29 @@ def build_corpus(config: BenchConfig, out_root: Path, corpus: Path, log: Callabl
     fixtures: Any = None
     try:
         fixtures = load_make_fixtures()
-        import reportlab  # noqa: F401
     except ImportError as e:
         bc.notes.append(f"no laid-out PDFs or simulated scans: {e}")
-        fixtures = None if not hasattr(fixtures, "make_scans") else fixtures
-    want = config.pdfs if config.pdfs is not None else len(real_pdfs) + len(sources)
+    try:
+        import reportlab  # noqa: F401
+
+        can_lay_out = fixtures is not None
+    except ImportError:
+        can_lay_out = False
+        bc.notes.append("no laid-out PDFs: reportlab is not installed (pip install reportlab)")
+    if config.pdfs is None:
+        n_real, n_laid = len(real_pdfs), len(sources) if can_lay_out else 0
+    else:
+        n_laid = min(len(sources), config.pdfs // 2) if can_lay_out else 0
+        n_real = min(len(real_pdfs), config.pdfs - n_laid)
     chosen: list[Path] = []
-    generated = 0
-    for i in range(want):
-        if i % 2 == 0 and real_pdfs or fixtures is None or generated >= len(sources):
-            if not real_pdfs:
-                break
-            src = real_pdfs.pop(0)
-            dest = root / "pdf" / src.name
-            shutil.copyfile(src, dest)
-        else:
-            sid = sorted(texts, key=lambda s: len(texts[s]))[generated]
-            generated += 1
-            dest = root / "pdf" / f"laid-out-{sid}.pdf"
-            fixtures.write_text_pdf(fixtures.layout_seed(text_to_seed(texts[sid])), dest)
-        chosen.append(dest)
+    for src in real_pdfs[:n_real]:
+        chosen.append(root / "pdf" / src.name)
+        shutil.copyfile(src, chosen[-1])
+    for sid in sorted(texts, key=lambda s: len(texts[s]))[:n_laid]:
+        chosen.append(root / "pdf" / f"laid-out-{sid}.pdf")
+        fixtures.write_text_pdf(fixtures.layout_seed(text_to_seed(texts[sid])), chosen[-1])
     bc.pdf = [str(p) for p in chosen]
-    log(f"corpus: {len(bc.pdf)} text PDFs ({generated} laid out from text documents)")
+    log(f"corpus: {len(bc.pdf)} text PDFs ({n_laid} laid out from text documents)")
 
     # scans: real ones (fewest pages first), then simulated until there are enough pages
     import pypdfium2 as pdfium
@@ -462,7 +456,9 @@ def build_corpus(config: BenchConfig, out_root: Path, corpus: Path, log: Callabl
         finally:
             doc.close()
 
-    scans = sorted(((corpus / e["file"]) for e in entries if e["kind"] == "scan"), key=lambda p: (page_count(p), p.name))
+    scans = sorted(
+        ((corpus / e["file"]) for e in entries if e["kind"] == "scan"), key=lambda p: (page_count(p), p.name)
+    )
     pages = 0
     for src in scans:
         if pages >= config.scan_pages:
@@ -474,7 +470,7 @@ def build_corpus(config: BenchConfig, out_root: Path, corpus: Path, log: Callabl
         pages += len(pngs)
     seeds = [texts[s] for s in sorted(texts, key=lambda s: len(texts[s]))]
     k = 0
-    while pages < config.scan_pages and fixtures is not None and hasattr(fixtures, "make_scans"):
+    while pages < config.scan_pages and fixtures is not None:
         seed = fixtures.SEED if k == 0 else text_to_seed(seeds[(k - 1) % len(seeds)])
         stem = f"simulated-{k:02d}"
         layout = fixtures.layout_seed(seed)
@@ -568,12 +564,9 @@ def pool_run(
     peaks: dict[int, dict[str, float]] = {}
     for r in records:
         rss = r["rss"]
-        prev = peaks.get(rss["pid"])
-        if prev is None or rss["self_mb"] > prev["self_mb"] or rss["children_mb"] > prev["children_mb"]:
-            peaks[rss["pid"]] = {
-                "self_mb": max(rss["self_mb"], prev["self_mb"] if prev else 0.0),
-                "children_mb": max(rss["children_mb"], prev["children_mb"] if prev else 0.0),
-            }
+        peak = peaks.setdefault(rss["pid"], {"self_mb": 0.0, "children_mb": 0.0})
+        peak["self_mb"] = max(peak["self_mb"], rss["self_mb"])
+        peak["children_mb"] = max(peak["children_mb"], rss["children_mb"])
     return {"wall": wall, "records": records, "workers": list(peaks.values())}
 
 
@@ -670,7 +663,7 @@ def pipeline_sizes(paths: dict[str, str], budget_s: float = 20.0) -> dict[str, A
     first = next(iter(paths.values()))
     run_state(Path(first))
     for factor, path in sorted(paths.items(), key=lambda kv: int(kv[0])):
-        runs = []
+        runs: list[float] = []
         stages: dict[str, float] = {}
         spent = 0.0
         while len(runs) < 15 and (spent < budget_s / len(paths) or len(runs) < 1):
@@ -750,7 +743,7 @@ def machine_info() -> dict[str, Any]:
                 mem = round(int(line.split()[1]) / 1024 / 1024, 1)
     except OSError:
         pass
-    libs = {}
+    libs: dict[str, str | None] = {}
     for name in ("pdfplumber", "pypdfium2", "underthesea", "pydantic"):
         try:
             from importlib.metadata import version as dist_version
@@ -838,7 +831,9 @@ def run_bench(
         "ms_per_doc_median": 1000 * statistics.median(per_doc) if per_doc else 0.0,
         "ms_per_doc_p95": 1000 * _pct(per_doc, 0.95),
         "ms_per_doc_max": 1000 * max(per_doc, default=0.0),
-        "slowest": sorted(({"path": Path(r["path"]).name, "ms": 1000 * r["seconds"]} for r in timed), key=lambda x: -x["ms"])[:5],
+        "slowest": sorted(
+            ({"path": Path(r["path"]).name, "ms": 1000 * r["seconds"]} for r in timed), key=lambda x: -x["ms"]
+        )[:5],
         "wall_docs_per_s_1_worker": len(recs) / one["wall"] if one["wall"] else 0.0,
         "status": statuses(recs),
         "stages": stage_table(timed),
@@ -885,7 +880,9 @@ def run_bench(
         "ocr_docs": sum(1 for r in precs if r.get("ocr")),
         "status": statuses(precs),
         "stages": stage_table(precs),
-        "per_doc": [{"path": Path(r["path"]).name, "pages": r.get("pages"), "s": r["seconds"]} for r in precs],
+        "per_doc": [
+            {"path": Path(r["path"]).name, "pages": r.get("pages"), "s": r["seconds"]} for r in precs
+        ],
     }
     memory["pdf"] = [pdf["rss"]]
     for name, fn, needed in (
@@ -926,7 +923,11 @@ def run_bench(
         s_seconds = sum(r["seconds"] for r in srecs)
         bare_s = sum(bare["seconds"])
         per_page = [r["seconds"] / r["pages"] for r in srecs if r.get("pages")]
-        ocr_per_page = [r["timings"].get("read:ocr", 0.0) / r["pages"] for r in srecs if r.get("pages") and r.get("timings")]
+        ocr_per_page = [
+            r["timings"].get("read:ocr", 0.0) / r["pages"]
+            for r in srecs
+            if r.get("pages") and r.get("timings")
+        ]
         res["scan"] = {
             "docs": len(srecs),
             "pages": s_pages,
@@ -939,7 +940,9 @@ def run_bench(
             "median_pipeline_ocr_s_per_page": statistics.median(ocr_per_page) if ocr_per_page else 0.0,
             "median_bare_s_per_page": statistics.median(bare["seconds"]) if pngs else 0.0,
             "bare_default_threads_pages": k,
-            "median_bare_default_threads_s_per_page": statistics.median(bare_default["seconds"]) if k else 0.0,
+            "median_bare_default_threads_s_per_page": statistics.median(bare_default["seconds"])
+            if k
+            else 0.0,
             "bare_1_thread_same_pages_s_per_page": sum(bare["seconds"][:k]) / k if k else 0.0,
             "status": statuses(srecs),
             "stages": stage_table(srecs),
@@ -955,7 +958,7 @@ def run_bench(
         res["scan"] = {"skipped": "tesseract is not installed" if not tesseract else "no scanned pages"}
 
     # document size
-    log(f"size: {SIZE_SOURCE} at {', '.join(f'{f}×' for f in config.size_factors)}")
+    log(f"size: {', '.join(f'{f}×' for f in config.size_factors)}")
     sz = in_worker(pipeline_sizes, bc.sizes)
     rows = sz["rows"]
     for r in rows:
@@ -964,7 +967,11 @@ def run_bench(
     if len(rows) >= 3:
         a, b = rows[-2], rows[-1]
         exponent = math.log(b["seconds"] / a["seconds"]) / math.log(b["bytes"] / a["bytes"])
-    res["scaling_size"] = {"rows": rows, "exponent_last_two": exponent}
+    res["scaling_size"] = {
+        "source": Path(next(iter(bc.sizes.values()))).name,
+        "rows": rows,
+        "exponent_last_two": exponent,
+    }
     memory["size"] = [sz["rss"]]
 
     peak_self = max((w["self_mb"] for ws in memory.values() for w in ws), default=0.0)
@@ -1068,7 +1075,7 @@ def format_report(res: dict[str, Any]) -> str:
         f"SCALING  workers (text set, {w['docs']} docs, wall clock incl. JSON writes)",
         f"  1 worker  {_f(w['wall_1'], 1):>7} s  {_f(w['docs_per_s_1'], 1):>7} docs/s",
         f"  2 workers {_f(w['wall_2'], 1):>7} s  {_f(w['docs_per_s_2'], 1):>7} docs/s   speed-up {_f(w['speedup'])}×",
-        f"  document size ({Path(next(iter(res['scaling_size']['rows']), {}).get('stages') and '' or '')}{SIZE_SOURCE}: one header and closing, body repeated)",
+        f"  document size ({res['scaling_size']['source']}: one header and closing, the body repeated)",
         f"    {'factor':>6}{'KB':>10}{'runs':>6}{'s/doc':>10}{'s/MB':>9}  slowest stages",
     ]
     for r in res["scaling_size"]["rows"]:
@@ -1082,7 +1089,8 @@ def format_report(res: dict[str, Any]) -> str:
     lines += [
         "",
         f"MEMORY  peak per worker {mem['peak_worker_mb']:.0f} MB (ru_maxrss); largest subprocess (pdftotext/tesseract) {mem['peak_subprocess_mb']:.0f} MB",
-        "  " + "; ".join(f"{k}: " + ", ".join(f"{x['self_mb']:.0f}" for x in v) for k, v in mem["by_run"].items()),
+        "  "
+        + "; ".join(f"{k}: " + ", ".join(f"{x['self_mb']:.0f}" for x in v) for k, v in mem["by_run"].items()),
         "",
         "TARGETS (issue 5)",
     ]

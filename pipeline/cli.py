@@ -115,6 +115,23 @@ def eval_cmd(
 
 
 @app.command()
+def bench(
+    out: Annotated[Path, typer.Option("--out", "-o", help="JSON results; the corpus is cached beside it")] = Path(
+        "bench-results/bench.json"
+    ),
+    docs: Annotated[int | None, typer.Option(help="text documents (default 1000; 40 with --quick)")] = None,
+    scan_pages: Annotated[int | None, typer.Option(help="scanned pages (default 50; 3 with --quick)")] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="a tiny run, for tests")] = False,
+) -> None:
+    """Benchmark: docs/s and pages/s per input kind, stages, baselines, scaling, memory."""
+    from pipeline.bench import BenchConfig, format_report, run_bench
+
+    res = run_bench(BenchConfig.make(docs, scan_pages, quick), out)
+    print(format_report(res))
+    print(f"results in {out}", file=sys.stderr)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of the output."""
     from models import json_schema

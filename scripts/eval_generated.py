@@ -67,7 +67,7 @@ TITLES = {
     "CÔNG ĐIỆN", "GIẤY MỜI", "NGHỊ QUYẾT", "CHƯƠNG TRÌNH", "QUY CHẾ", "QUY ĐỊNH", "PHƯƠNG ÁN",
     "ĐỀ ÁN", "DỰ ÁN", "BIÊN BẢN", "KẾT LUẬN", "THÔNG CÁO", "CÔNG VĂN",
 }
-NATIONAL_RE = re.compile(r"^(CỘNG HO[ÀA] XÃ HỘI|Độc lập\s*-|ĐẢNG CỘNG SẢN VIỆT NAM)")
+NATIONAL_RE = re.compile(r"^(CỘNG H(?:ÒA|OÀ) XÃ HỘI|Độc lập\s*-|ĐẢNG CỘNG SẢN VIỆT NAM)")
 DATE_LINE_RE = re.compile(r"^[A-ZĐÀ-Ỹ][^,\d]{1,40},\s*ngày\b")
 NUMBER_RE = re.compile(r"^Số\b\s*:?")
 SUBJECT_RE = re.compile(r"^(V/v|[Vv]ề việc)\b")
@@ -185,6 +185,9 @@ def join_wrapped(parts: list[str]) -> str:
 def reflow(lines: list[str], markdown: bool) -> list[tuple[str, str]]:
     """Printed lines -> paragraphs (style, text)."""
     paras: list[str] = []
+    lengths = sorted(len(tidy(x)) for x in lines if len(tidy(x)) > 20)
+    full = lengths[int(len(lengths) * 0.9)] if lengths else 80  # a full printed line
+    prev_len = full
     for line in lines:
         s = tidy(line)
         if not s:
@@ -198,10 +201,11 @@ def reflow(lines: list[str], markdown: bool) -> list[tuple[str, str]]:
         new = (
             not paras
             or ENUM_RE.match(s)
-            or prev.endswith((".", ":", ";", "!", "?"))
             or is_caps(s)
             or is_caps(prev)
+            or (not s[0].islower() and (prev.endswith((".", ":", ";", "!", "?")) or prev_len < 0.7 * full))
         )
+        prev_len = len(s)
         if new:
             paras.append(s)
         else:
@@ -332,6 +336,10 @@ def parse_document(text: str, gold: dict[str, Any], markdown: bool) -> mf.D30Doc
                     closing_left.append(p)
         if signer_name is not None:
             end = j + 1
+            while end < n and (not lines[end].strip() or lines[end].strip().startswith("- ")):
+                if lines[end].strip():  # distribution items printed beside or after the name
+                    closing_left.append(tidy(lines[end]))
+                end += 1
             break
     after = reflow(lines[end:], markdown) if end < n else []
     return mf.D30Doc(

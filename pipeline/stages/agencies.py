@@ -87,6 +87,7 @@ class Mention:
     end: int
     name: str  # canonical name
     key: str  # agency id
+    anchor: int = -1  # where its role is read from ("Các Bộ: X, Y" → at "Các Bộ"), -1 = start
 
 
 class Gazetteer:
@@ -187,7 +188,7 @@ class Gazetteer:
                 key_f = fold_text(head_word) + " " + re.sub(r"^\s*và\s+|\s+$|^\s+", "", fold[pa:pb])
                 hit = self.canon.get(key_f.strip())
                 if hit:
-                    found.append(Mention(pa, pb, hit[1], hit[0]))
+                    found.append(Mention(pa, pb, hit[1], hit[0], anchor=start + m.start()))
             if found:
                 lo, hi = start + m.start(), found[-1].end
                 out = [x for x in out if x.end <= lo or x.start >= hi] + found
@@ -261,22 +262,27 @@ LEAD_VERB_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:là cơ quan )?(?:ch
 SENT_START = re.compile(r"(?:[.;:!?]\s|^\x00)\s*[-+*•]?\s*(?:\d+[.)]|[a-zđ]\))?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu|đồng chí)?\s*(?:các\s+)?$")
 
 
-SPEAKER_AFTER = re.compile(r"^[\s,]*(?:[^\W\d_]+\s+){0,4}?(?:yêu cầu|đề nghị|giao|kết luận|có ý kiến|thông báo)\b")
+SPEAKER_AFTER = re.compile(r"^[\s,]*(?:[^\W\d_]+\s+){0,4}?(?:yêu cầu|đề nghị|giao(?!\s+(?:thông|dịch|lưu|nhận|ban))|kết luận|có ý kiến|thông báo)\b")
 
 
 def _sentence_start(fold: str, a: int, pos: int) -> bool:
     """Is the name at ``pos`` the subject of its sentence (within [a, …))?"""
     lo = max(a, pos - 40)
-    window = fold[lo:pos]
+    window = re.sub(r"\s+", " ", _plain(fold[lo:pos]))
     if lo == a:
         window = "\x00" + window
     return bool(SENT_START.search(window))
 
 
+def _plain(s: str) -> str:
+    """Markdown emphasis out of the way of the cue patterns (same length)."""
+    return s.replace("*", " ").replace("_", " ")
+
+
 def _cue_opens_clause(fold: str, a: int, pos: int) -> bool:
     """'Giao X' / 'Đề nghị X' that open a sentence (maybe after a speaker:
     'Chủ tịch UBND tỉnh giao X'), not 'rà soát, yêu cầu các doanh nghiệp …'."""
-    head = fold[a:pos]
+    head = re.sub(r"\s+", " ", _plain(fold[a:pos]))
     last = max(head.rfind(". "), head.rfind("; "), head.rfind(": "))
     clause = head[last + 2 :] if last >= 0 else head
     clause = re.sub(r"(?:giao(?: cho)?|đề nghị|yêu cầu|phân công|trách nhiệm của)\s*:?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các)?\s*$", "", clause)
@@ -297,14 +303,15 @@ def roles_in(text: str, fold: str, a: int, b: int, mentions: list[Mention]) -> t
         if m.start <= run_until and run_role:
             (lead if run_role == "lead" else support).append(m.name)
             continue
-        before = fold[max(a, m.start - 70) : m.start]
+        at = m.anchor if m.anchor >= 0 else m.start
+        before = _plain(fold[max(a, at - 70) : at])
         after = fold[m.end : min(b, m.end + 40)]
         role = None
         if SUPPORT_CUE.search(before):
             role = "support"
-        elif CUE_BEFORE.search(before) and _cue_opens_clause(fold, a, m.start) or LEAD_VERB_AFTER.match(after):
+        elif CUE_BEFORE.search(before) and _cue_opens_clause(fold, a, at) or LEAD_VERB_AFTER.match(after):
             role = "lead"
-        elif _sentence_start(fold, a, m.start) and not SPEAKER_AFTER.match(after):
+        elif _sentence_start(fold, a, at) and not SPEAKER_AFTER.match(after):
             role = "lead" if not OBJECT_BEFORE.search(before) else None
         if role is None:
             run_role, run_until = None, -1

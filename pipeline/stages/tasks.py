@@ -126,6 +126,19 @@ def _names_agency(state: WorkingState, view: View, a: int, b: int) -> bool:
     return bool(default_gazetteer().find(state.text, state.fold, lo, hi))
 
 
+def _opens_with_agency(state: WorkingState, view: View, a: int, b: int) -> bool:
+    """A sentence whose subject is an organisation ("Sở Tài chính tổng hợp …")."""
+    from pipeline.stages.agencies import LEAD_VERB_AFTER, SPEAKER_AFTER, default_gazetteer
+
+    lead_ws = len(view.s[a:b]) - len(view.s[a:b].lstrip())
+    lo, hi = view.span(a + lead_ws, min(b, a + 160))
+    ms = default_gazetteer().find(state.text, state.fold, lo, hi)
+    if not ms or ms[0].start - lo > 2:
+        return False
+    after = state.fold[ms[0].end : ms[0].end + 40]
+    return not SPEAKER_AFTER.match(after) and (bool(LEAD_VERB_AFTER.match(after)) or bool(re.match(r"\s+[^\W\d_]", after)))
+
+
 def split_sentences(view: View) -> list[tuple[int, int]]:
     """Sentence spans inside an item's joined text."""
     out: list[tuple[int, int]] = []
@@ -187,7 +200,9 @@ class Tasks(Stage):
         groups: list[list[tuple[int, int]]] = []
         for a, b in sents:
             fs = fold_text(view.s[a:b].strip())
-            if groups and ASSIGN.match(fs) and not is_boilerplate(fs) and _names_agency(state, view, a, b):
+            if groups and not is_boilerplate(fs) and (
+                ASSIGN.match(fs) and _names_agency(state, view, a, b) or _opens_with_agency(state, view, a, b)
+            ):
                 groups.append([(a, b)])
             elif groups:
                 groups[-1].append((a, b))
