@@ -56,7 +56,7 @@ SKIP = {
     "113": "web page with navigation text around the document",
 }
 VARIANTS = ("orig", "text", "pdf", "scan300", "scan200")
-GEN_VERSION = "1"  # bump when the layout code changes, to rebuild the cache
+GEN_VERSION = "2"  # bump when the layout code changes, to rebuild the cache
 
 # ---------------------------------------------------------------------------------------------
 # Splitting a corpus text into Decree 30 parts
@@ -198,7 +198,8 @@ def reflow(lines: list[str], markdown: bool) -> list[tuple[str, str]]:
         if re.fullmatch(r"\d{1,3}", s):  # a page number
             continue
         prev = paras[-1] if paras else ""
-        new = (
+        dash_cont = s.startswith("- ") and s[2:3].islower() and prev and not prev.endswith((".", ":", ";"))
+        new = not dash_cont and (
             not paras
             or ENUM_RE.match(s)
             or is_caps(s)

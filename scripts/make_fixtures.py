@@ -458,8 +458,8 @@ def layout_decree30(doc: D30Doc) -> D30Layout:
         cr += [(p, True, 13.0) for p in wrap(t, 80, 13.0, True)]
     seal_row = None
     if doc.signer_name:
-        seal_row = len(cr) + 2
-        cr += [None] * 5 + [(doc.signer_name, True, 13.0)]
+        seal_row = len(cr) + 3
+        cr += [None] * 7 + [(doc.signer_name, True, 13.0)]
     pitch = LINE_MM * 0.85
     state["y"] += LINE_MM * 0.4
     room(pitch * min(len(cr), 12))
@@ -475,7 +475,7 @@ def layout_decree30(doc: D30Doc) -> D30Layout:
         if b:
             put(rcx, b[0], b[1], b[2], True)
         if seal_row is not None and k == seal_row:
-            seal = (state["page"], rcx - 14, state["y"] - pitch * 0.3)
+            seal = (state["page"], rcx - 16, state["y"] - pitch * 0.5)
         line = f"{a[0] if a else ''}   {b[0] if b else ''}".strip()
         if line:
             lay.append(line)

@@ -139,6 +139,8 @@ def lines_to_items(state: WorkingState, line_ranges: list[tuple[int, int]]) -> I
                 continue
             lead_ws = len(raw) - len(raw.lstrip())
             mk = match_marker(raw.lstrip())
+            if mk and mk[0] in BULLETS and raw.lstrip()[mk[2] :][:1].islower() and prev_text and not _ends_sentence(prev_text):
+                mk = None  # "kinh tế\n- xã hội": a hyphen that wrapped, not a bullet
             if mk:
                 kind, label, mlen = mk
                 start = ln.seg.start + lead_ws + mlen

@@ -139,6 +139,46 @@ def _opens_with_agency(state: WorkingState, view: View, a: int, b: int) -> bool:
     return not SPEAKER_AFTER.match(after) and (bool(LEAD_VERB_AFTER.match(after)) or bool(re.match(r"\s+[^\W\d_]", after)))
 
 
+def _tokens(s: str) -> set[str]:
+    return set(re.findall(r"\w+", fold_text(s)))
+
+
+def drop_table_duplicates(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A plan that repeats its task table in prose: keep the table row (it
+    carries lead, support and time) and drop the prose item."""
+    rows = [u for u in units if u["item"].kind == "row"]
+    if not rows:
+        return units
+    row_tokens = [_tokens(r["text"]) for r in rows]
+    out = []
+    for u in units:
+        if u["item"].kind != "row":
+            t = _tokens(u["text"])
+            if any(len(t & r) >= 0.7 * max(1, min(len(t), len(r))) for r in row_tokens):
+                continue
+        out.append(u)
+    return out
+
+
+def paragraph_tasks(state: WorkingState, root: Item) -> list[dict[str, Any]]:
+    """A công văn with no numbered items: the paragraphs that assign work."""
+    out: list[dict[str, Any]] = []
+    n = 0
+    for item in root.children:
+        if item.kind != "para":
+            continue
+        view = item_text(state, item)
+        f = fold_text(view.s)
+        if is_boilerplate(f) or not re.search(r"\b(?:giao|đề nghị|yêu cầu)\s+(?:cho\s+)?\S", f):
+            continue
+        if not _names_agency(state, view, 0, len(view.s)):
+            continue
+        n += 1
+        a, b = 0, len(view.s)
+        out.append({"id": item.path, "text": collapse(view.s), "span": view.span(a, b), "item": item, "confidence": 0.6})
+    return out
+
+
 def split_sentences(view: View) -> list[tuple[int, int]]:
     """Sentence spans inside an item's joined text."""
     out: list[tuple[int, int]] = []
@@ -189,6 +229,9 @@ class Tasks(Stage):
             if _is_headingish(state, item) and item.kind in HEADING_KINDS and len(s) < 80:
                 continue
             units.extend(self._split(state, item, view))
+        units = drop_table_duplicates(units)
+        if not units and default_directive:
+            units = paragraph_tasks(state, root)
         state.tasks = units
         if not units:
             state.warn("tasks-none")
