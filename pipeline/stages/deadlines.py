@@ -71,7 +71,7 @@ def _cue_before(f: str, pos: int, cues: re.Pattern[str]) -> str | None:
     return m.group(0) if m else None
 
 
-def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False) -> list[dict[str, Any]]:
+def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context: str = "") -> list[dict[str, Any]]:
     """Every deadline candidate in a folded phrase, each with its position."""
     P = phrases()
     out: list[dict[str, Any]] = []
@@ -101,7 +101,7 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False) -> list[
         after = f[m.end() : m.end() + 40]
         if re.match(r"^\s*(?:của|về|v/v)\b", after) and not by:
             continue  # the date of something cited without a number
-        ctx = f[max(0, m.start() - 120) : m.end() + 30]
+        ctx = (context + f)[max(0, len(context) + m.start() - 160) : len(context) + m.end() + 30]
         if not year and P["recurring_context_any"].search(ctx):
             out.append({"kind": "recurring", "date": None, "at": m.start(), "end": m.end(), "rank": 2})
             taken.append((m.start(), m.end()))
@@ -162,6 +162,8 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False) -> list[
         before = f[max(0, m.start() - 45) : m.start()]
         if CITATION_BEFORE.search(before.rstrip(" ,")) or re.search(r"(?:từ|kể từ|giai đoạn|đến năm|tầm nhìn|khóa)\s*$", before.rstrip()):
             continue
+        if re.search(r"từ\s+(?:năm\s+)?\d{4}\s*(?:đến|-)\s*(?:hết\s+)?$", before.rstrip() + " "):
+            continue  # "từ năm 2021 đến hết năm 2025": a period, not a deadline
         g = m.group(0)
         if not re.match(r"(?:trong |hoàn thành |đến hết )", g) and not re.search(r"(?:thời gian|hoàn thành|thực hiện)\s*:?\s*$", before):
             continue
@@ -182,7 +184,7 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False) -> list[
 def _opens(f: str, pos: int) -> bool:
     """The phrase opens the text or a line (a table cell, 'Thời gian: …')."""
     head = f[max(0, pos - 30) : pos]
-    return not f[:pos].strip() or bool(re.search(r"(?:\n|:|\|)\s*$", head))
+    return not f[:pos].strip() or bool(re.search(r"(?::|\|)\s*$", head))
 
 
 def _governs(f: str, pos: int, end: int) -> bool:
@@ -227,7 +229,9 @@ class Deadlines(Stage):
                 )
                 continue
             seg = state.fold[a:b]
-            c = best_deadline(phrase_to_deadlines(seg, issued))
+            v = item_text(state, item)
+            ctx = state.fold[v.pos[0] : a] if v.pos and v.pos[0] < a else ""
+            c = best_deadline(phrase_to_deadlines(seg, issued, context=ctx))
             src_a = a
             if c is None or c["date"] is None and c["kind"] in ("recurring", "asap"):
                 # a heading (or the row) may carry the deadline of its children
