@@ -65,6 +65,7 @@ class BenchConfig:
     warmup: int = 20  # first documents of a timed run left out of the per-document rate
     default_thread_pages: int = 10  # pages for the tesseract-with-its-own-threads run (slow)
     size_factors: tuple[int, ...] = (1, 10, 100)
+    size_budget_s: float = 20.0  # seconds of repeats for all sizes together (each size runs at least once)
     quick: bool = False
 
     @classmethod
@@ -78,6 +79,7 @@ class BenchConfig:
                 warmup=4,
                 default_thread_pages=1,
                 size_factors=(1, 3, 10),
+                size_budget_s=2.0,
                 quick=True,
             )
         return cls(docs=docs or 1000, scan_pages=scan_pages if scan_pages is not None else 50)
@@ -502,11 +504,35 @@ def build_corpus(
 # workers (module level: they are pickled into spawned processes)
 
 
+def _vm_hwm_mb() -> float | None:
+    """Peak resident memory of this process's own address space (Linux VmHWM), MB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def _rss() -> dict[str, float]:
-    """Peak resident memory of this process and of its largest finished child, MB."""
-    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"pid": os.getpid(), "self_mb": self_kb / 1024, "children_mb": child_kb / 1024}
+    """Peak resident memory of this process and of its largest finished child, MB.
+
+    On Linux ``ru_maxrss`` also keeps the peak of the memory a process had before its
+    last exec, so a spawned worker's RUSAGE_SELF reads at least the size of the parent
+    that forked it, and a child's (RUSAGE_CHILDREN) at least this worker's size at the
+    fork. ``self_mb`` is therefore VmHWM (this address space only) where there is one.
+    """
+    ru_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ru_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    hwm = _vm_hwm_mb()
+    return {
+        "pid": os.getpid(),
+        "self_mb": hwm if hwm is not None else ru_self,
+        "ru_maxrss_self_mb": ru_self,
+        "children_mb": ru_children,
+    }
 
 
 def _init_worker(cpu: int | None, warm: str | None) -> None:
@@ -564,9 +590,9 @@ def pool_run(
     peaks: dict[int, dict[str, float]] = {}
     for r in records:
         rss = r["rss"]
-        peak = peaks.setdefault(rss["pid"], {"self_mb": 0.0, "children_mb": 0.0})
-        peak["self_mb"] = max(peak["self_mb"], rss["self_mb"])
-        peak["children_mb"] = max(peak["children_mb"], rss["children_mb"])
+        peak = peaks.setdefault(rss["pid"], {"self_mb": 0.0, "ru_maxrss_self_mb": 0.0, "children_mb": 0.0})
+        for k in peak:
+            peak[k] = max(peak[k], rss[k])
     return {"wall": wall, "records": records, "workers": list(peaks.values())}
 
 
@@ -633,14 +659,14 @@ def tesseract_env(one_thread: bool) -> dict[str, str]:
     return env
 
 
-def baseline_tesseract(pngs: list[str], one_thread: bool = True) -> dict[str, Any]:
-    """``tesseract IMG - -l vie`` per page image, sequentially (one warm-up run first)."""
+def baseline_tesseract(pngs: list[str], one_thread: bool = True, warm: bool = True) -> dict[str, Any]:
+    """``tesseract IMG - -l vie`` per page image, sequentially (one warm-up run first when ``warm``)."""
     env = tesseract_env(one_thread)
 
     def one(p: str) -> None:
         subprocess.run(["tesseract", p, "-", "-l", "vie"], capture_output=True, env=env, check=True)
 
-    return _timed_each(pngs, one, warm=pngs[0] if pngs else None)
+    return _timed_each(pngs, one, warm=pngs[0] if pngs and warm else None)
 
 
 def pipeline_files(paths: list[str], out_dir: str, warm: str | None = None) -> dict[str, Any]:
@@ -901,6 +927,7 @@ def run_bench(
                 "pages_per_s": pdf_pages / s if s else 0.0,
                 "pipeline_over_baseline": _ratio(pdf_seconds, s),
                 "rss_mb": b["rss"]["self_mb"],
+                "rss_children_mb": b["rss"]["children_mb"],
             }
         except Exception as e:  # noqa: BLE001
             res["baselines"][name] = {"error": f"{type(e).__name__}: {e}"}
@@ -917,7 +944,7 @@ def run_bench(
         bare = in_worker(baseline_tesseract, pngs, True, cpu=cpu)
         k = min(config.default_thread_pages, len(pngs))
         log(f"scans: bare tesseract with its default threads on {k} pages")
-        bare_default = in_worker(baseline_tesseract, pngs[:k], False)
+        bare_default = in_worker(baseline_tesseract, pngs[:k], False, False)
         srecs = sp["records"]
         s_pages = sum(r.get("pages", 0) or 0 for r in srecs)
         s_seconds = sum(r["seconds"] for r in srecs)
@@ -959,7 +986,7 @@ def run_bench(
 
     # document size
     log(f"size: {', '.join(f'{f}×' for f in config.size_factors)}")
-    sz = in_worker(pipeline_sizes, bc.sizes)
+    sz = in_worker(pipeline_sizes, bc.sizes, config.size_budget_s)
     rows = sz["rows"]
     for r in rows:
         r["s_per_mb"] = r["seconds"] / (r["bytes"] / 1e6)
@@ -974,9 +1001,18 @@ def run_bench(
     }
     memory["size"] = [sz["rss"]]
 
-    peak_self = max((w["self_mb"] for ws in memory.values() for w in ws), default=0.0)
-    peak_children = max((w["children_mb"] for ws in memory.values() for w in ws), default=0.0)
-    res["memory"] = {"peak_worker_mb": peak_self, "peak_subprocess_mb": peak_children, "by_run": memory}
+    base = res["baselines"]
+    res["memory"] = {
+        "peak_worker_mb": max((w["self_mb"] for ws in memory.values() for w in ws), default=0.0),
+        "peak_worker_ru_maxrss_mb": max(
+            (w["ru_maxrss_self_mb"] for ws in memory.values() for w in ws), default=0.0
+        ),
+        "subprocess_mb": {
+            "tesseract": base.get("tesseract_cli", {}).get("rss_children_mb"),
+            "pdftotext": base.get("pdftotext_layout", {}).get("rss_children_mb"),
+        },
+        "by_run": memory,
+    }
     res["targets"] = targets(res)
     res["seconds_total"] = time.perf_counter() - t_start
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -1088,9 +1124,12 @@ def format_report(res: dict[str, Any]) -> str:
     mem = res["memory"]
     lines += [
         "",
-        f"MEMORY  peak per worker {mem['peak_worker_mb']:.0f} MB (ru_maxrss); largest subprocess (pdftotext/tesseract) {mem['peak_subprocess_mb']:.0f} MB",
-        "  "
-        + "; ".join(f"{k}: " + ", ".join(f"{x['self_mb']:.0f}" for x in v) for k, v in mem["by_run"].items()),
+        f"MEMORY  peak per pipeline worker {mem['peak_worker_mb']:.0f} MB (VmHWM; getrusage ru_maxrss {mem['peak_worker_ru_maxrss_mb']:.0f} MB,"
+        " which on Linux includes the parent's memory at fork)",
+        "  by run: "
+        + "; ".join(f"{k} " + ", ".join(f"{x['self_mb']:.0f}" for x in v) for k, v in mem["by_run"].items()),
+        "  subprocesses (RUSAGE_CHILDREN of a small worker): "
+        + ", ".join(f"{k} {_f(v, 0)} MB" for k, v in mem["subprocess_mb"].items()),
         "",
         "TARGETS (issue 5)",
     ]

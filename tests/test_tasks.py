@@ -12,7 +12,7 @@ Kính gửi: Các sở, ban, ngành tỉnh.
 
 Chủ tịch Ủy ban nhân dân tỉnh yêu cầu các cơ quan, đơn vị và các địa phương thực hiện các nhiệm vụ sau:
 1. Các sở, ban, ngành tỉnh
-a) Kịp thời triển khai các chủ trương của Đảng về cải cách hành chính.
+a) Khẩn trương triển khai các chủ trương của Đảng về cải cách hành chính.
 b) Thường xuyên rà soát thủ tục hành chính theo Quyết định số 468/QĐ-TTg ngày 27 tháng 3 năm 2021
 của Thủ tướng Chính phủ.
 2. Giao Sở Nội vụ chủ trì, phối hợp với Công an tỉnh, Sở Khoa học và Công nghệ tham mưu thành lập

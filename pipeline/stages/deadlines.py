@@ -32,6 +32,7 @@ QUARTER = re.compile(r"quý\s*(?P<q>iv|iii|ii|i|[1-4])(?:\s*(?:,|và|-)\s*(?:qu�
 YEAR = re.compile(r"(?:trong |hoàn thành |đến hết |đến )?năm\s*(?P<y>20\d{2})|(?P<y1>20\d{2})\s*-\s*(?P<y2>20\d{2})")
 TIME_OF_DAY = re.compile(r"\s*\d{1,2}\s*(?:giờ|h)\s*(?:\d{1,2}\s*(?:phút)?)?\s*,?\s*")
 RELATIVE = re.compile(r"(?:trong vòng|trong thời hạn|trong|sau)\s*(?P<n>\d{1,3})\s*ngày(?:\s*làm việc)?\s*,?\s*(?:kể\s*)?từ\s*(?:ngày\s*)?(?P<anchor>ký|ban hành|nhận được|có hiệu lực)?")
+RECUR_DAY = re.compile(r"(?:trước\s+)?ngày\s+\d{1,2}\s+(?:hằng|hàng)\s+(?:tháng|quý|năm)")
 CITATION_BEFORE = re.compile(r"(?:số\s*)?\d+[\w/.-]*[/-][^\s]*\s*$|(?:văn bản|công văn|quyết định|kế hoạch|thông báo|nghị quyết|chỉ thị|nghị định|thông tư|báo cáo|tờ trình)\s*$")
 
 
@@ -45,6 +46,8 @@ def phrases() -> dict[str, Any]:
         alts = "|".join(r"\s+".join(map(re.escape, c.split())) for c in out[k])
         out[k + "_rx"] = re.compile(r"(?:^|(?<=\W))(?:" + alts + r")\s*$")
         out[k + "_any"] = re.compile(r"(?<!\w)(?:" + alts + r")(?!\w)")
+    out["opening_only"] = {fold_text(x) for x in data.get("opening_only", [])}
+    out["asap"] = sorted(set(out["asap"]) | out["opening_only"], key=len, reverse=True)
     out["quarters"] = {str(k): v for k, v in data["quarters"].items()}
     out["halves"] = {fold_text(k): v for k, v in data["halves"].items()}
     return out
@@ -169,12 +172,18 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
             continue
         y = m.group("y") or m.group("y2")
         out.append({"kind": "in", "date": _iso(int(y)), "at": m.start(), "end": m.end(), "rank": 0.8})
+    for m in RECUR_DAY.finditer(f):
+        if free(m.start(), m.end()):
+            out.append({"kind": "recurring", "date": None, "at": m.start(), "end": m.end(), "rank": 2})
+            taken.append((m.start(), m.end()))
     for kind, rank in (("recurring", 2), ("asap", 3)):
         for cue in P[kind]:
             for m in re.finditer(r"(?<!\w)" + re.escape(cue) + r"(?!\w)", f):
                 if not free(m.start(), m.end()):
                     continue
                 if not cell and not _governs(f, m.start(), m.end()):
+                    continue
+                if cue in P["opening_only"] and not _opens_clause(f, m.start()):
                     continue
                 out.append({"kind": kind, "date": None, "at": m.start(), "end": m.end(), "rank": rank})
                 taken.append((m.start(), m.end()))
@@ -192,12 +201,20 @@ def _governs(f: str, pos: int, end: int) -> bool:
     verb ("khẩn trương rà soát", "định kỳ báo cáo"), not after it as a manner
     ("giải quyết kịp thời"), and not in a purpose clause (để, nhằm, nếu)."""
     nxt = f[end : end + 12]
-    if not re.match(r"\s+(?!và\b|hoặc\b|hơn\b|nhất\b)[^\W\d_]", nxt):
+    if not re.match(r"\s+(?!và\b|hơn\b|nhất\b|để\b)[^\W\d_]", nxt):
         return False
     head = f[:pos]
     last = max(head.rfind(". "), head.rfind("; "), head.rfind("\n"))
     clause = head[last + 1 :] if last >= 0 else head
     return not re.search(r"(?:^|\s)(?:để|nhằm|khi|nếu|bảo đảm|đảm bảo|góp phần)\s", clause[-60:])
+
+
+def _opens_clause(f: str, pos: int) -> bool:
+    """The word opens the task or one of its sentences."""
+    head = f[:pos]
+    last = max(head.rfind(". "), head.rfind("; "), head.rfind(": "))
+    clause = head[last + 2 :] if last >= 0 else head
+    return not clause.strip(" -+*•\n")
 
 
 def best_deadline(cands: list[dict[str, Any]]) -> dict[str, Any] | None:
