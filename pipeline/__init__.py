@@ -22,6 +22,7 @@ def default_pipeline(strict: bool = False) -> Pipeline:
     from pipeline.stages.closing import Closing
     from pipeline.stages.deadlines import Deadlines
     from pipeline.stages.header import Header
+    from pipeline.stages.issuer import InferIssuer
     from pipeline.stages.layout import Layout
     from pipeline.stages.normalize import Normalize
     from pipeline.stages.outline import Outline
@@ -36,6 +37,7 @@ def default_pipeline(strict: bool = False) -> Pipeline:
             Layout(),
             Header(),
             Closing(),
+            InferIssuer(),
             References(),
             Outline(),
             Tasks(),

@@ -31,6 +31,8 @@ def signer_from_lines(lines: list[str]) -> dict[str, str | None] | None:
     """From the right-column lines of the closing: authority, for_position,
     position and name."""
     clean: list[str] = []
+    # "KT. BỘ TRƯỞNG  THỨ TRƯỞNG     Nguyễn Quốc Trị" in one cell: the gaps part the lines
+    lines = [part for ln in lines for part in re.split(r"\s{2,}", ln.strip()) if part]
     for ln in lines:
         s = collapse(ln.strip("*_|"))
         if not s or SIGN_NOISE.match(s) or re.fullmatch(r"[-=_.()\s]+", s):

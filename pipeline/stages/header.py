@@ -253,7 +253,7 @@ def _title_subject(state: WorkingState, left: View) -> None:
     f = state.fields
     # công văn: V/v in the left column
     lf = left.s
-    vv = re.search(r"(?:^|\n)\s*[*_]*\s*(?:V/v|v/v|V/V|Về việc|về việc)\s*:?\s*", lf)
+    vv = re.search(r"(?:^|\n|\s[*_]+|\s{2,})\s*[*_]*\s*(?:V/v|v/v|V/V|Về việc|về việc)\s*:?\s*", lf)
     title_idx = None
     for i in range(state.header_end, min(len(lines), state.header_end + 25)):
         ln = lines[i]

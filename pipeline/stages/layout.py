@@ -182,11 +182,14 @@ def closing_columns(state: WorkingState, start: int) -> tuple[list[Segment], lis
     end = start
     blank_run = 0
     markdown = "|" in text[lines[start].seg.start : lines[start].seg.end]
-    for i in range(start, min(len(lines), start + 40)):
+    named = False
+    for i in range(start, min(len(lines), start + 60)):
         ln = lines[i]
         if ln.noise:
             continue
         raw = text[ln.seg.start : ln.seg.end]
+        if named and raw.strip() and not raw.lstrip().startswith(("-", "+", "•", "–")):
+            break  # the distribution list may run on below the signer's name
         if markdown and i > start:
             if re.fullmatch(r"[|\s:*_-]+", raw.strip() or "-"):
                 end = i + 1
@@ -195,7 +198,7 @@ def closing_columns(state: WorkingState, start: int) -> tuple[list[Segment], lis
         pieces = split_columns(text, ln.seg)
         if not pieces:
             blank_run += 1
-            if blank_run > 8:
+            if blank_run > 24:
                 break
             continue
         # the attached text (a plan, an appendix) starts after the signer's name
@@ -205,7 +208,7 @@ def closing_columns(state: WorkingState, start: int) -> tuple[list[Segment], lis
         rows.append((ln, pieces))
         end = i + 1
         if i > start and any(_person(text[p.start : p.end]) for p in pieces[-1:]):
-            break
+            named = True
     starts = [
         pieces[1].start - ln.seg.start
         for ln, pieces in rows
