@@ -777,7 +777,12 @@ def machine_info() -> dict[str, Any]:
             libs[name] = dist_version(name)
         except Exception:  # noqa: BLE001 - a missing library is just not listed
             libs[name] = None
+    try:
+        load: list[float] | None = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
     return {
+        "load_average_at_start": load,
         "cpu": cpu,
         "cores": os.cpu_count(),
         "memory_gb": mem,
@@ -1015,6 +1020,10 @@ def run_bench(
     }
     res["targets"] = targets(res)
     res["seconds_total"] = time.perf_counter() - t_start
+    try:
+        res["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        pass
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, ensure_ascii=False, indent=1), encoding="utf-8")
     return res
@@ -1066,6 +1075,8 @@ def format_report(res: dict[str, Any]) -> str:
     lines = [
         f"congvan bench — commit {commit}, pipeline {res['pipeline_version']}",
         f"{m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Python {m['python']}, {m['tesseract']}",
+        f"load average at start {m.get('load_average_at_start')}, at end {m.get('load_average_at_end')}"
+        " (other work on the machine skews every figure)",
         "",
     ]
     t = res["text"]

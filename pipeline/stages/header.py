@@ -16,12 +16,15 @@ from pipeline.state import WorkingState
 from pipeline.textview import Segment, View, collapse
 
 NUMBER = re.compile(
-    r"(?:^|[\s|*])số\s*:?\s*(?P<num>(?P<serial>[\d.…]*)\s*(?P<sep>[/-])\s*(?P<nota>[^\W_][\w&/.\-]*(?:\s*-\s*[\w&]+)*))"
+    r"(?:^|\n)[\s|*_]*số\s*:?\s*(?P<num>(?P<serial>[\d.…]*)\s*(?P<sep>[/-])\s*(?P<nota>[^\W_][\w&/.\-]*(?:\s*-\s*[\w&]+)*))"
 )
 DATE = re.compile(
-    r"(?P<place>[^\W\d_][^,\n|*]{0,40}?)?\s*,?\s*[*_]*\s*ngày\s*(?P<d>\d{1,2})?[\s.…_*]*"
-    r"tháng[\s*_]*(?P<m>\d{1,2})?[\s.…_*]*(?:năm|/)\s*[*_]*\s*(?P<y>\d{4})"
+    r"(?P<place>[^\W\d_][^,\n|*]{0,40}?)?\s*,?\s*[*_]*\s*ngày(?P<draw>[^\n]{0,10}?)"
+    r"tháng(?P<mraw>[^\n]{0,10}?)(?:năm|/)\s*[*_]*\s*(?P<y>\d{4})"
 )
+_BLANK_OR_NUMBER = re.compile(r"^[\s.…_*]*(?P<n>\d{1,2})?[\s.…_*]*$")
+# characters OCR makes of a handwritten day or month: read as blank, never guessed
+_JUNK = re.compile(r"[^\s.…_*/]")
 ORG_HEADS = (
     "sở ", "ban ", "văn phòng", "cục ", "chi cục", "phòng ", "trung tâm", "vụ ", "tổng cục",
     "đảng ủy", "đảng ủy", "công an", "bộ chỉ huy", "trường ", "công ty", "viện ", "thanh tra",
@@ -171,9 +174,12 @@ class Header(Stage):
             state.warn("number-missing")
 
         # issuer: left-column lines above the number, without the Quốc hiệu
-        issuer_lines = [
-            ln for ln in left.s[:num_at].split("\n") if ln.strip() and not QH.search(fold_text(ln))
-        ]
+        issuer_lines = []
+        for ln in left.s[:num_at].split("\n"):
+            qh = QH.search(fold_text(ln))
+            ln = ln[: qh.start()] if qh else ln  # "BỘ CÔNG THƯƠNG CỘNG HÒA XÃ HỘI …" run together
+            if ln.strip():
+                issuer_lines.append(ln)
         issuer_lines = [ln for ln in issuer_lines if not re.match(r"^\s*[-*_=. ]+\s*$", ln)]
         issuer_lines = [re.split(r"\s*-{3,}", ln)[0] for ln in issuer_lines]
         iss = issuer_from_lines([ln for ln in issuer_lines if _caps_share(ln) >= 0.7])
@@ -195,19 +201,26 @@ class Header(Stage):
             dm = DATE.search(bf)
             view, vf = both, bf
         if dm:
-            iso, code = parse_date(dm.group("y"), dm.group("m"), dm.group("d"))
+            # a day or month that OCR garbled (handwriting) reads as blank, never guessed
+            dmm = _BLANK_OR_NUMBER.match(dm.group("draw"))
+            mmm = _BLANK_OR_NUMBER.match(dm.group("mraw"))
+            d_ = dmm.group("n") if dmm else None
+            m_ = mmm.group("n") if mmm else None
+            iso, code = parse_date(dm.group("y"), m_, d_ if m_ else None)
             f["issued_date"] = iso
-            state.spans["issued_date"] = view.span(dm.start("d") if dm.group("d") else dm.start(), dm.end())
+            state.spans["issued_date"] = view.span(dm.start("draw") - 4, dm.end())
             state.confidence["issued_date"] = 0.95 if code is None else 0.6
             if code:
                 state.warn(code)
             if dm.group("place"):
-                pl = view.s[dm.start("place") : dm.end("place")]
-                pl = collapse(pl.strip(" *_|,"))
-                pl = re.sub(r"^(?:[-=_*]+\s*)", "", pl)
-                if pl and pl[0].isupper():
+                raw_pl = view.s[dm.start("place") : dm.end("place")]
+                # the place: the capitalised words right before ", ngày"
+                pm = re.search(r"(?:(?<=\s)|^)((?:[A-ZĐÀ-Ỹ][\w.]*(?:-[A-ZĐÀ-Ỹ]?[\w]*)*\s*){1,5})[\s*_|]*$", raw_pl)
+                if pm:
+                    pl = collapse(pm.group(1).strip(" *_|,"))
+                    a0 = dm.start("place") + pm.start(1)
                     f["place"] = pl
-                    state.spans["place"] = view.span(dm.start("place"), dm.end("place"))
+                    state.spans["place"] = view.span(a0, a0 + len(pm.group(1).rstrip()))
                     state.confidence["place"] = 0.9
         else:
             state.warn("date-missing")
