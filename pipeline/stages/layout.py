@@ -16,7 +16,7 @@ NUMBER_LINE = re.compile(r"^[|*_\s]*số\s*:?\s*[\d\s.…]*\s*[/-]\s*[^\W_]")
 DATE_LINE = re.compile(
     r"[^\W\d_][^,\n|]{0,40}?,\s*[*_]*\s*ngày\s*[^\n]{0,14}?[*_\s]*tháng\s*[*_\s]*[^\n]{0,12}?[*_\s]*năm\s*[*_\s]*\d{4}"
 )
-KINH_GUI = re.compile(r"kính\s*gửi")
+KINH_GUI = re.compile(r"k[íi]?nh\s*g[ửu]i\b")
 NOI_NHAN = re.compile(r"^[\s|*_]*n[oơ]i\s*nh[aâậ]n\s*[:.]?")
 HEADER_SCAN = 45  # lines from the top that may hold header parts
 
@@ -87,7 +87,7 @@ def header_block(state: WorkingState) -> tuple[int, list[Segment], list[Segment]
     j = end
     while j < len(lines) and j < last + 8:
         f = fold[lines[j].seg.start : lines[j].seg.end].strip()
-        if KINH_GUI.search(f) or _looks_like_title_or_body(text, lines[j]):
+        if KINH_GUI.search(f) or (_looks_like_title_or_body(text, lines[j]) and not f.startswith(("v/v", "về việc"))):
             break
         j += 1
     block = lines[:end]
@@ -155,12 +155,34 @@ def _columns(text: str, fold: str, block: list[Line]) -> tuple[list[Segment], li
             continue
         p = pieces[0]
         f = fold[p.start : p.end]
+        # "BỘ CÔNG THƯƠNG CỘNG HÒA XÃ HỘI …" or "Số: 12/UBND Hà Nội, ngày …" run together
+        cut = _run_in_cut(f)
+        if cut:
+            left.append(Segment(p.start, p.start + cut))
+            right.append(Segment(p.start + cut, p.end))
+            continue
         if boundary is not None:
             col = p.start - ln.seg.start
             (right if col >= boundary and not NUMBER_LINE.match(f) else left).append(p)
         else:
             (right if _is_right_content(f) else left).append(p)
     return left, right
+
+
+_PLACE_DATE = re.compile(r"(?:[^\W\d_][\w.-]*\s+){0,3}[^\W\d_][\w.-]*,\s*ngày")
+
+
+def _run_in_cut(f: str) -> int:
+    """Where the right column starts inside a line that holds both columns."""
+    m = QH.search(f)
+    if m and m.start() > 3 and not QH.search(f[: m.start()]):
+        return len(f[: m.start()].rstrip()) if f[: m.start()].strip() else 0
+    if NUMBER_LINE.match(f):
+        d = _PLACE_DATE.search(f)
+        if d and d.start() > 6:
+            # the place is the capitalised words just before ", ngày": walk back over them
+            return d.start()
+    return 0
 
 
 def find_closing(state: WorkingState, start: int) -> int:

@@ -27,6 +27,34 @@ def clean_text(raw: str) -> str:
     return text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2007", " ")
 
 
+LONG_LINE = 300
+_SPLIT_BEFORE = re.compile(
+    r"(?<=\S)\s+(?=(?:CỘNG HÒA XÃ HỘI|CỘNG HOÀ XÃ HỘI|Độc lập\s*-|ĐẢNG CỘNG SẢN|Số\s*:|V/v\b|Kính gửi|Nơi nhận"
+    r"|(?:[IVX]{1,4}|\d{1,2})\.\s+[A-ZĐÀ-Ỹ]|[a-zđ]\)\s|[-–+]\s+[A-ZĐÀ-Ỹ]))"
+    r"|(?<=VIỆT NAM)\s+(?=[A-ZĐÀ-Ỹ]{2,})|(?<=Hạnh phúc)\s+"
+    r"|(?<=[.;:])\s+(?=[A-ZĐÀ-Ỹ])"
+)
+_FLAT_HEADER = re.compile(r"CỘNG HÒA XÃ HỘI|CỘNG HOÀ XÃ HỘI|Kính gửi|ĐẢNG CỘNG SẢN")
+_PLACE_DATE_AT = re.compile(r"(?<=\s)((?:[A-ZĐÀ-Ỹ][\w-]*\s){0,3}[A-ZĐÀ-Ỹ][\w-]*),\s*ngày\s*\d")
+
+
+def reflow(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A line of a flattened document (web text: the whole letter on one line)
+    is cut into virtual lines at the header's anchors, list items and sentence
+    ends; ordinary lines are returned whole. The text itself is not changed."""
+    if end - start <= LONG_LINE or text[start:end].lstrip().startswith("|"):
+        return [(start, end)]
+    if not _FLAT_HEADER.search(text, start, min(end, start + 600)):
+        return [(start, end)]
+    cuts = {start, end}
+    for m in _SPLIT_BEFORE.finditer(text, start, end):
+        cuts.add(m.end())
+    for m in _PLACE_DATE_AT.finditer(text, start, end):
+        cuts.add(m.start(1))
+    bounds = sorted(cuts)
+    return [(a, b) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
 def text_to_lines(text: str) -> list[Line]:
     """Lines (without the newline), pages counted at form feeds, noise marked."""
     lines: list[Line] = []
@@ -38,12 +66,13 @@ def text_to_lines(text: str) -> list[Line]:
         while start < end and text[start] == "\f":
             page += 1
             start += 1
-        body = text[start:end].replace("\f", " ")
         page += text[start:end].count("\f")
-        stripped = body.strip()
-        indent = len(body) - len(body.lstrip(" "))
-        noise = bool(stripped) and (bool(_FRAMED_PAGE.match(stripped)) or bool(_CHROME.match(stripped)))
-        lines.append(Line(Segment(start, end), page, indent, noise))
+        for a, b in reflow(text, start, end):
+            body = text[a:b].replace("\f", " ")
+            stripped = body.strip()
+            indent = len(body) - len(body.lstrip(" "))
+            noise = bool(stripped) and (bool(_FRAMED_PAGE.match(stripped)) or bool(_CHROME.match(stripped)))
+            lines.append(Line(Segment(a, b), page, indent, noise))
     _mark_page_numbers(text, lines)
     return lines
 
