@@ -59,12 +59,13 @@ def extend_phrase(text: str, fold: str, e: int, end: int, max_words: int | None 
     pos = e
     words = 0
     while words < limit:
-        m = re.match(r"[ \t]+([^\W\d_][\w&-]*)", text[pos:end])
+        m = re.match(r"[ \t]+([^\W_][\w&-]*)", text[pos:end])
         if not m:
             break
         w_start = pos + m.start(1)
         rest = fold[w_start:end]
-        if any(rest.startswith(sw) and not rest[len(sw) : len(sw) + 1].isalnum() for sw in stops):
+        capital = text[w_start].isupper() or text[w_start].isdigit()
+        if not capital and any(rest.startswith(sw) and not rest[len(sw) : len(sw) + 1].isalnum() for sw in stops):
             break
         pos = pos + m.end()
         words += 1
@@ -72,9 +73,7 @@ def extend_phrase(text: str, fold: str, e: int, end: int, max_words: int | None 
 
 
 PATTERNS = [
-    re.compile(r"(?:Tổng )?[Cc]ông ty (?:cổ phần|CP|TNHH(?: một thành viên| MTV)?)?\s*(?:[A-ZĐÀ-Ỹ0-9][^\s,;.()]*(?:\s|$)){1,8}"),
     re.compile(r"Ban [Qq]uản lý (?:dự án|các dự án)\s+(?:[^\s,;.()]+\s?){1,8}?(?=[,;.()]|\s(?:chủ trì|phối hợp|và|có|thực hiện|tổ chức)\b)"),
-    re.compile(r"(?:Trường|Bệnh viện|Trung tâm|Chi cục|Phòng) (?:[A-ZĐÀ-Ỹ][^\s,;.()]*\s?){1,6}"),
 ]
 LEAD_BEFORE = re.compile(r"(?:giao(?: cho)?|đề nghị|yêu cầu|chỉ đạo|để)\s*[:]?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các\s+)?$")
 LEAD_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:[,:]\s*)?(?:chủ trì|có trách nhiệm|chịu trách nhiệm|tổ chức|triển khai|thực hiện|khẩn trương|tiếp tục|tập trung|phối hợp với|tham mưu|theo dõi|hướng dẫn|rà soát|xây dựng|chỉ đạo|kiểm tra|căn cứ|báo cáo|nghiên cứu|đôn đốc|cung cấp|gửi|có|quản lý|bố trí|ban hành|cập nhật|đẩy mạnh|thường xuyên|nghiêm túc|cử|lập|hoàn thành|giám sát|:)")
@@ -109,6 +108,8 @@ class Gazetteer:
         self.canon: dict[str, tuple[str, str, str]] = {}
         for e in entries:
             names = [e["name"], *(e.get("aliases") or [])]
+            # the same body in a centrally-run city ("Công an thành phố", "Thành ủy")
+            names += [n for n in [e.get("city_form"), *(e.get("city_aliases") or [])] if n]
             for n in names:
                 self._add(n, e["id"], e["name"], e.get("level", ""))
             # "Báo {province}": the body printed with a province name, never the bare word
@@ -198,7 +199,13 @@ class Gazetteer:
             a = m.start()
             if any(not (m.end() <= x or a >= y) for x, y in taken):
                 continue
-            b = extend_phrase(text, fold, m.end() - 1, end, max_words=8)
+            if fold[a:].startswith(("công ty", "tổng công ty")):
+                # company names hold any words: up to the punctuation that ends the name
+                stop = re.search(r"[,;:.()\n]|\s{2,}|\s(?:chủ trì|phối hợp|có trách nhiệm)\b", text[m.end() : end])
+                b = m.end() + (stop.start() if stop else len(text[m.end() : end]))
+                b = min(b, m.end() + 90)
+            else:
+                b = extend_phrase(text, fold, m.end() - 1, end, max_words=12)
             if b <= m.end():
                 continue
             out.append(Mention(a, b, collapse(text[a:b]), "pattern:" + fold_text(collapse(text[a:b]))))
@@ -378,6 +385,21 @@ def addressee_phrase(state: WorkingState, a: int, b: int, ms: list[Mention]) -> 
     return s[:1].upper() + s[1:]
 
 
+def heading_support(state: WorkingState, item: Item, gaz: Gazetteer) -> list[str]:
+    """Support named by the heading above ("2. Các sở …: phối hợp với Sở Xây dựng …")."""
+    node = item.parent
+    while node is not None and node.kind != "root":
+        v = item_text(state, node)
+        if v.pos:
+            a, b = v.pos[0], v.pos[-1] + 1
+            if "phối hợp" in state.fold[a:b]:
+                _, support = roles_in(state.text, state.fold, a, b, gaz.find(state.text, state.fold, a, b))
+                if support:
+                    return support
+        node = node.parent
+    return []
+
+
 def addressee_children(state: WorkingState, node: Item, gaz: Gazetteer) -> list[str]:
     """Names listed by children that only name addressees ("- Sở Xây dựng (đối với …);")."""
     from pipeline.stages.tasks import addressee_only
@@ -471,6 +493,8 @@ class Agencies(Stage):
                 lead = heading_agencies(state, t["item"], gaz)
             if not lead:
                 lead = addressee_of_letter(state, gaz)
+            if not support:
+                support = heading_support(state, item, gaz)
             t["lead"] = lead
             t["support"] = [s for s in support if s not in lead]
         return state
