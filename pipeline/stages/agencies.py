@@ -201,7 +201,7 @@ class Gazetteer:
                 continue
             if fold[a:].startswith(("công ty", "tổng công ty")):
                 # company names hold any words: up to the punctuation that ends the name
-                stop = re.search(r"[,;:.()\n]|\s{2,}|\s(?:chủ trì|phối hợp|có trách nhiệm)\b", text[m.end() : end])
+                stop = re.search(r"[,;:.()\n]|\s{2,}|\s(?:chủ trì|phối hợp|có trách nhiệm|là|cùng|thực hiện|tổ chức)\b", text[m.end() : end])
                 b = m.end() + (stop.start() if stop else len(text[m.end() : end]))
                 b = min(b, m.end() + 90)
             else:
