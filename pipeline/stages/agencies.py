@@ -34,18 +34,18 @@ def _naming() -> tuple[re.Pattern[str], list[str], int]:
     return head_rx, stops, int(data["group_qualifier_max_words"])
 
 
-@lru_cache(maxsize=1)
-def _qualifiers() -> list[str]:
-    return sorted((fold_text(q) for q in load("agency_patterns.yaml")["group_qualifiers"]), key=len, reverse=True)
+@lru_cache(maxsize=2)
+def _qualifiers(key: str = "group_qualifiers") -> list[str]:
+    return sorted((fold_text(q) for q in load("agency_patterns.yaml")[key]), key=len, reverse=True)
 
 
-def group_qualifier_end(fold: str, e: int, end: int) -> int:
+def group_qualifier_end(fold: str, e: int, end: int, key: str = "group_qualifiers") -> int:
     """A group phrase keeps its qualifier as written: 'các đơn vị' + 'có liên quan'."""
     m = re.match(r"[ \t]+", fold[e:end])
     if not m:
         return e
     p = e + m.end()
-    for q in _qualifiers():
+    for q in _qualifiers(key):
         if fold.startswith(q, p) and not fold[p + len(q) : p + len(q) + 1].isalnum() and p + len(q) <= end:
             return p + len(q)
     return e
@@ -159,8 +159,8 @@ class Gazetteer:
                 if place:
                     name = canonical + " " + text[e:place].strip()
                     e = place
-            if level == "group":
-                e2 = group_qualifier_end(fold, e, end)
+            if level in ("group", "department", "province"):
+                e2 = group_qualifier_end(fold, e, end, "group_qualifiers" if level == "group" else "body_qualifiers")
                 if e2 > e:
                     written = collapse(text[s:e2])
                     name = written[:1].upper() + written[1:]
