@@ -183,7 +183,7 @@ def split_sentences(view: View) -> list[tuple[int, int]]:
     """Sentence spans inside an item's joined text."""
     out: list[tuple[int, int]] = []
     start = 0
-    for m in re.finditer(r"(?<=[.;])\s+(?=[A-ZĐÀ-Ỹ])", view.s):
+    for m in re.finditer(r"(?<=[.;])[*_]*\s+[*_]*(?=[A-ZĐÀ-Ỹ])", view.s):
         out.append((start, m.start()))
         start = m.end()
     out.append((start, len(view.s)))
