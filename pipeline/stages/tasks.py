@@ -26,7 +26,10 @@ ASSIGN = re.compile(
 @lru_cache(maxsize=1)
 def section_tables() -> dict[str, list[str]]:
     data = load("sections.yaml")
-    return {k: [fold_text(x) for x in data[k]] for k in ("directive", "narrative", "intro_cues", "boilerplate")}
+    return {
+        k: [fold_text(x) for x in data[k]]
+        for k in ("directive", "narrative", "intro_cues", "boilerplate", "narrative_intro_cues")
+    }
 
 
 def item_text(state: WorkingState, item: Item) -> View:
@@ -91,9 +94,17 @@ def intro_before(state: WorkingState, item: Item) -> Item | None:
     return None
 
 
+DIRECTIVE_CUE = re.compile(r"\b(?:yêu cầu|đề nghị|giao|chỉ đạo)\b")
+
+
 def is_directive_intro(state: WorkingState, para: Item) -> bool:
     f = fold_text(collapse(item_text(state, para).s))
     return any(c in f for c in section_tables()["intro_cues"])
+
+
+def is_narrative_intro(state: WorkingState, para: Item) -> bool:
+    f = fold_text(collapse(item_text(state, para).s))
+    return any(c in f for c in section_tables()["narrative_intro_cues"]) and not DIRECTIVE_CUE.search(f)
 
 
 def addressee_only(agency_spans: list[tuple[int, int]], s: str) -> bool:
@@ -219,8 +230,11 @@ class Tasks(Stage):
                 continue
             ctx = context_of(state, item)
             intro = intro_before(state, item)
+            narrative_intro = intro is not None and is_narrative_intro(state, intro)
             directive = item.kind == "row" or ctx == "directive" or (
-                ctx is None and (default_directive or (intro is not None and is_directive_intro(state, intro)))
+                ctx is None
+                and not narrative_intro
+                and (default_directive or (intro is not None and is_directive_intro(state, intro)))
             )
             if item.kind == "article" and ctx is None:
                 directive = bool(re.search(r"\b(giao|trách nhiệm|chủ trì|tổ chức thực hiện|đề nghị|yêu cầu)\b", f))
