@@ -210,9 +210,9 @@ def _governs(f: str, pos: int, end: int) -> bool:
 
 
 def _opens_clause(f: str, pos: int) -> bool:
-    """The word opens the task or one of its sentences."""
+    """The word opens the task or one of its sentences (not a clause after ';')."""
     head = f[:pos]
-    last = max(head.rfind(". "), head.rfind("; "), head.rfind(": "))
+    last = max(head.rfind(". "), head.rfind(": "))
     clause = head[last + 2 :] if last >= 0 else head
     return not clause.strip(" -+*•\n")
 

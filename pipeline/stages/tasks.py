@@ -224,7 +224,8 @@ class Tasks(Stage):
             if len(s.split()) < 3:
                 continue
             f = fold_text(s)
-            if is_boilerplate(f) and not re.search(r"báo cáo.{0,60}(trước|chậm nhất)", f):
+            first = f[: (m.end() if (m := re.search(r"[.;](?:\s|$)", f)) else len(f))]
+            if is_boilerplate(first) and not re.search(r"báo cáo.{0,60}(trước|chậm nhất)", f):
                 continue
             if _names_only(state, item):
                 continue
