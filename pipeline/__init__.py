@@ -52,6 +52,16 @@ def default_pipeline(strict: bool = False) -> Pipeline:
 _DEFAULT: Pipeline | None = None
 
 
+def _is_file(s: str) -> bool:
+    """Is this string the path of an existing file (rather than a document's text)?"""
+    if not s.strip() or "\n" in s or len(s) > 1024:
+        return False
+    try:
+        return Path(s).is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        return False
+
+
 def run_state(source: str | Path | bytes, *, name: str | None = None, strict: bool = False) -> WorkingState:
     """Run the pipeline and return the final working state (with timings)."""
     global _DEFAULT
@@ -64,9 +74,7 @@ def run_state(source: str | Path | bytes, *, name: str | None = None, strict: bo
     state = WorkingState()
     if isinstance(source, bytes):
         state.data, state.path = source, name
-    elif isinstance(source, Path) or (
-        isinstance(source, str) and source.strip() and "\n" not in source and len(source) < 4096 and Path(source).is_file()
-    ):
+    elif isinstance(source, Path) or (isinstance(source, str) and _is_file(source)):
         state.path = str(source)
     else:
         state.given_text, state.path = str(source), name

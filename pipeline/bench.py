@@ -550,11 +550,19 @@ def _ready(pause: float) -> int:
     return os.getpid()
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (pdftotext, tesseract)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _one_doc(path: str, out_path: str | None, version: str) -> dict[str, Any]:
-    """process_one, without the JSON text in the record, plus this worker's memory."""
+    """process_one, without the JSON text in the record, plus CPU seconds and this worker's memory."""
     from pipeline.batch import process_one
 
+    c0 = _cpu()
     rec = process_one(path, out_path, version)
+    rec["cpu_seconds"] = _cpu() - c0
     rec.pop("json", None)
     rec["rss"] = _rss()
     return rec
@@ -606,12 +614,13 @@ def in_worker(fn: Callable[..., dict[str, Any]], *args: Any, cpu: int | None = N
 def _timed_each(paths: list[str], fn: Callable[[str], Any], warm: str | None = None) -> dict[str, Any]:
     if warm:
         fn(warm)
-    seconds = []
+    seconds, cpu = [], []
     for p in paths:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         fn(p)
         seconds.append(time.perf_counter() - t0)
-    return {"seconds": seconds, "rss": _rss()}
+        cpu.append(_cpu() - c0)
+    return {"seconds": seconds, "cpu_seconds": cpu, "rss": _rss()}
 
 
 def _pdfplumber_one(path: str) -> None:
@@ -643,12 +652,13 @@ def baseline_underthesea(paths: list[str]) -> dict[str, Any]:
     texts = [decode_for_baseline(Path(p).read_bytes()) for p in paths]
     if texts:
         word_tokenize(texts[0])
-    seconds = []
+    seconds, cpu = [], []
     for t in texts:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         word_tokenize(t)
         seconds.append(time.perf_counter() - t0)
-    return {"seconds": seconds, "rss": _rss()}
+        cpu.append(_cpu() - c0)
+    return {"seconds": seconds, "cpu_seconds": cpu, "rss": _rss()}
 
 
 def tesseract_env(one_thread: bool) -> dict[str, str]:
@@ -857,6 +867,7 @@ def run_bench(
         "warmup_excluded": len(recs) - len(timed),
         "mb": text_bytes / 1e6,
         "docs_per_s": len(timed) / sum(per_doc) if per_doc else 0.0,
+        "docs_per_cpu_s": len(timed) / cpu_doc if (cpu_doc := sum(r["cpu_seconds"] for r in timed)) else 0.0,
         "docs_per_s_pipeline_only": len(timed) / sum(pipe_only) if pipe_only else 0.0,
         "mb_per_s": timed_bytes / 1e6 / sum(per_doc) if per_doc else 0.0,
         "ms_per_doc_median": 1000 * statistics.median(per_doc) if per_doc else 0.0,
@@ -876,6 +887,9 @@ def run_bench(
         "docs_per_s_1": len(recs) / one["wall"] if one["wall"] else 0.0,
         "docs_per_s_2": len(recs) / two["wall"] if two["wall"] else 0.0,
         "speedup": _ratio(one["wall"], two["wall"]),
+        # CPU seconds the workers got / (wall × workers): below 1 means they waited for a CPU
+        "cpu_use_1": _ratio(sum(r["cpu_seconds"] for r in recs), one["wall"]),
+        "cpu_use_2": _ratio(sum(r["cpu_seconds"] for r in two["records"]), 2 * two["wall"]),
     }
     memory: dict[str, Any] = {
         "text_1_worker": one["workers"],
@@ -891,6 +905,10 @@ def run_bench(
                 "docs": len(und_timed),
                 "docs_per_s": len(und_timed) / sum(und_timed) if und_timed else 0.0,
                 "pipeline_over_baseline": _ratio(sum(per_doc), sum(und_timed)),
+                "pipeline_over_baseline_cpu": _ratio(
+                    sum(r["cpu_seconds"] for r in timed),
+                    sum(und["cpu_seconds"][len(und["seconds"]) - len(und_timed) :]),
+                ),
                 "rss_mb": und["rss"]["self_mb"],
             }
         }
@@ -908,6 +926,7 @@ def run_bench(
         "pages": pdf_pages,
         "pages_per_s": pdf_pages / pdf_seconds if pdf_seconds else 0.0,
         "s_per_page": pdf_seconds / pdf_pages if pdf_pages else 0.0,
+        "pages_per_cpu_s": pdf_pages / pdf_cpu if (pdf_cpu := sum(r["cpu_seconds"] for r in precs)) else 0.0,
         "ocr_docs": sum(1 for r in precs if r.get("ocr")),
         "status": statuses(precs),
         "stages": stage_table(precs),
@@ -931,6 +950,7 @@ def run_bench(
                 "pages": pdf_pages,
                 "pages_per_s": pdf_pages / s if s else 0.0,
                 "pipeline_over_baseline": _ratio(pdf_seconds, s),
+                "pipeline_over_baseline_cpu": _ratio(pdf_cpu, sum(b["cpu_seconds"])),
                 "rss_mb": b["rss"]["self_mb"],
                 "rss_children_mb": b["rss"]["children_mb"],
             }
@@ -968,6 +988,9 @@ def run_bench(
             "pipeline_pages_per_s": s_pages / s_seconds if s_seconds else 0.0,
             "bare_s_per_page": bare_s / len(pngs) if pngs else 0.0,
             "ratio_pipeline_over_bare": _ratio(s_seconds, bare_s),
+            "ratio_pipeline_over_bare_cpu": _ratio(
+                sum(r["cpu_seconds"] for r in srecs), sum(bare["cpu_seconds"])
+            ),
             "median_pipeline_s_per_page": statistics.median(per_page) if per_page else 0.0,
             "median_pipeline_ocr_s_per_page": statistics.median(ocr_per_page) if ocr_per_page else 0.0,
             "median_bare_s_per_page": statistics.median(bare["seconds"]) if pngs else 0.0,
@@ -1086,7 +1109,9 @@ def format_report(res: dict[str, Any]) -> str:
         f"TEXT DOCUMENTS  {t['docs']} files, {t['mb']:.1f} MB, first {t['warmup_excluded']} excluded (warm-up); status {t['status']}",
         f"  pipeline            {_f(t['docs_per_s'], 1):>8} docs/s per worker  ({_f(t['mb_per_s'])} MB/s; median {_f(t['ms_per_doc_median'], 1)} ms, p95 {_f(t['ms_per_doc_p95'], 1)} ms, max {_f(t['ms_per_doc_max'], 0)} ms)",
         f"  stages only         {_f(t['docs_per_s_pipeline_only'], 1):>8} docs/s   (without JSON dump + write)",
-        f"  underthesea tokenize{_f(und.get('docs_per_s'), 1):>8} docs/s   pipeline/baseline time {_f(und.get('pipeline_over_baseline'))}×",
+        f"  by CPU time         {_f(t['docs_per_cpu_s'], 1):>8} docs per CPU-second",
+        f"  underthesea tokenize{_f(und.get('docs_per_s'), 1):>8} docs/s   pipeline/baseline time {_f(und.get('pipeline_over_baseline'))}×"
+        f" (CPU {_f(und.get('pipeline_over_baseline_cpu'))}×)",
         "  slowest: " + ", ".join(f"{s['path']} {s['ms']:.0f} ms" for s in t["slowest"]),
         *_stages_lines(t["stages"]),
         "",
@@ -1094,12 +1119,14 @@ def format_report(res: dict[str, Any]) -> str:
     p = res["pdf"]
     lines += [
         f"TEXT PDFs  {p['docs']} files, {p['pages']} pages; status {p['status']}",
-        f"  pipeline            {_f(p['pages_per_s'], 1):>8} pages/s per worker ({_f(1000 * p['s_per_page'], 1)} ms/page)",
+        f"  pipeline            {_f(p['pages_per_s'], 1):>8} pages/s per worker ({_f(1000 * p['s_per_page'], 1)} ms/page;"
+        f" {_f(p['pages_per_cpu_s'], 1)} pages per CPU-second incl. pdftotext)",
     ]
     for name in ("pdfplumber_extract_text", "pdftotext_layout"):
         bb = b.get(name, {})
         lines.append(
             f"  {name:<20}{_f(bb.get('pages_per_s'), 1):>8} pages/s   pipeline/baseline time {_f(bb.get('pipeline_over_baseline'))}×"
+            f" (CPU {_f(bb.get('pipeline_over_baseline_cpu'))}×)"
             + (f"  [{bb['error']}]" if "error" in bb else "")
         )
     lines += [*_stages_lines(p["stages"]), ""]
@@ -1111,7 +1138,7 @@ def format_report(res: dict[str, Any]) -> str:
             f"SCANNED PAGES  {s['pages']} pages in {s['docs']} PDFs ({s['real_pages']} real, the rest simulated); 300 dpi; 1 CPU each side; status {s['status']}",
             f"  pipeline            {_f(s['pipeline_s_per_page'])} s/page  (median {_f(s['median_pipeline_s_per_page'])}; its tesseract part median {_f(s['median_pipeline_ocr_s_per_page'])} s/page)",
             f"  tesseract CLI       {_f(s['bare_s_per_page'])} s/page  (median {_f(s['median_bare_s_per_page'])}; OMP_THREAD_LIMIT=1)",
-            f"  pipeline / bare     {_f(s['ratio_pipeline_over_bare'], 3)}×",
+            f"  pipeline / bare     {_f(s['ratio_pipeline_over_bare'], 3)}×   (CPU time incl. tesseract: {_f(s['ratio_pipeline_over_bare_cpu'], 3)}×)",
             f"  tesseract default threads: median {_f(s['median_bare_default_threads_s_per_page'])} s/page on {s['bare_default_threads_pages']} pages"
             f" (1 thread on the same pages: {_f(s['bare_1_thread_same_pages_s_per_page'])} s/page)",
             *_stages_lines(s["stages"]),
@@ -1122,6 +1149,7 @@ def format_report(res: dict[str, Any]) -> str:
         f"SCALING  workers (text set, {w['docs']} docs, wall clock incl. JSON writes)",
         f"  1 worker  {_f(w['wall_1'], 1):>7} s  {_f(w['docs_per_s_1'], 1):>7} docs/s",
         f"  2 workers {_f(w['wall_2'], 1):>7} s  {_f(w['docs_per_s_2'], 1):>7} docs/s   speed-up {_f(w['speedup'])}×",
+        f"  CPU the workers got: {_f(w['cpu_use_1'])} of 1 CPU with 1 worker, {_f(w['cpu_use_2'])} of each CPU with 2",
         f"  document size ({res['scaling_size']['source']}: one header and closing, the body repeated)",
         f"    {'factor':>6}{'KB':>10}{'runs':>6}{'s/doc':>10}{'s/MB':>9}  slowest stages",
     ]

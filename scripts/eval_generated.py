@@ -402,6 +402,8 @@ def generate(entry: dict[str, Any], gold: dict[str, Any], work: Path) -> dict[st
     }
     cached = meta_path.exists() and json.loads(meta_path.read_text()).get("key") == key
     if not (cached and all(p.exists() for p in files.values())):
+        for stale in out.glob(f"{doc_id}-scan*"):  # page count may have changed
+            stale.unlink()
         (out / f"{doc_id}.spec.json").write_text(spec, encoding="utf-8")
         files["text"].write_text("\n".join(lay.layout.reading_lines) + "\n", encoding="utf-8")
         (out / f"{doc_id}.layout.txt").write_text("\n".join(lay.layout.layout_lines) + "\n", encoding="utf-8")
@@ -522,7 +524,15 @@ def main() -> None:
     ap.add_argument("--misses", type=int, default=0, help="print up to N misses per field and variant")
     args = ap.parse_args()
 
-    from pipeline.evaluate import HEADER_FIELDS, Count, _field_key, _get, evaluate, format_table, read_manifest
+    from pipeline.evaluate import (
+        HEADER_FIELDS,
+        Count,
+        _field_key,
+        _get,
+        evaluate,
+        format_table,
+        read_manifest,
+    )
 
     corpus = ROOT / "corpus"
     entries = [e for e in read_manifest(corpus) if e["kind"] == "text"]

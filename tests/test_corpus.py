@@ -14,9 +14,9 @@ from pipeline.evaluate import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {
-    "doc_type": 0.85, "issuer": 0.7, "number": 0.85, "place": 0.8, "issued_date": 0.8,
-    "subject": 0.75, "signer.name": 0.8, "recipients": 0.8, "distribution": 0.85,
-    "references": 0.85, "tasks": 0.8, "task.lead": 0.5, "task.support": 0.5, "task.deadline": 0.6,
+    "doc_type": 0.9, "issuer": 0.9, "number": 0.9, "place": 0.9, "issued_date": 0.9,
+    "subject": 0.85, "signer.name": 0.9, "signer.position": 0.9, "recipients": 0.9, "distribution": 0.9,
+    "references": 0.9, "tasks": 0.9, "task.lead": 0.8, "task.support": 0.8, "task.deadline": 0.85,
 }
 
 
