@@ -321,7 +321,6 @@ def corpus_key(config: BenchConfig, corpus: Path) -> str:
     fixtures = ROOT / "scripts" / "make_fixtures.py"
     if fixtures.exists():
         h.update(fixtures.read_bytes())
-    h.update(Path(__file__).read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -389,8 +388,9 @@ def build_corpus(
     if cached is not None and cached.key == key:
         log(f"corpus: cached in {root}")
         return cached
-    if root.exists():
-        shutil.rmtree(root)
+    for stale in out_root.glob(f"corpus-{'quick-' if config.quick else ''}*"):
+        if stale.is_dir() and (config.quick or not stale.name.startswith("corpus-quick-")):
+            shutil.rmtree(stale)
     for sub in ("text", "pdf", "scan", "size"):
         (root / sub).mkdir(parents=True)
     bc = BenchCorpus(root=str(root), key=key)
@@ -1019,13 +1019,19 @@ def run_bench(
     for r in rows:
         r["s_per_mb"] = r["seconds"] / (r["bytes"] / 1e6)
     exponent = None
-    if len(rows) >= 3:
+    stage_exponents: dict[str, float] = {}
+    if len(rows) >= 2:
         a, b = rows[-2], rows[-1]
-        exponent = math.log(b["seconds"] / a["seconds"]) / math.log(b["bytes"] / a["bytes"])
+        grow = math.log(b["bytes"] / a["bytes"])
+        exponent = math.log(b["seconds"] / a["seconds"]) / grow
+        for k, v in b["stages"].items():
+            if ":" not in k and v > 0.01 * b["seconds"] and a["stages"].get(k, 0) > 0:
+                stage_exponents[k] = math.log(v / a["stages"][k]) / grow
     res["scaling_size"] = {
         "source": Path(next(iter(bc.sizes.values()))).name,
         "rows": rows,
         "exponent_last_two": exponent,
+        "stage_exponents": stage_exponents,
     }
     memory["size"] = [sz["rss"]]
 
@@ -1159,7 +1165,13 @@ def format_report(res: dict[str, Any]) -> str:
             f"    {r['factor']:>5}×{r['bytes'] / 1e3:>10.1f}{r['runs']:>6}{r['seconds']:>10.3f}{r['s_per_mb']:>9.2f}  "
             + ", ".join(f"{k} {v:.3f}" for k, v in top)
         )
-    lines.append(f"    time ∝ size^{_f(res['scaling_size']['exponent_last_two'])} between the two largest")
+    lines.append(
+        f"    time ∝ size^{_f(res['scaling_size']['exponent_last_two'])} between the two largest; by stage: "
+        + ", ".join(
+            f"{k} ^{v:.2f}"
+            for k, v in sorted(res["scaling_size"].get("stage_exponents", {}).items(), key=lambda kv: -kv[1])
+        )
+    )
     mem = res["memory"]
     lines += [
         "",

@@ -594,7 +594,7 @@ def main() -> None:
             refs = ["\n".join(regs[r][0]) for r in names]
             pieces = cut_hyp(refs, hyp)
             reg = {}
-            for r, ref, piece in zip(names, refs, pieces):
+            for r, ref, piece in zip(names, refs, pieces, strict=True):
                 if r != "after" and collapse(ref):
                     reg[r] = cer(ref, piece)
             for k, x in (("read", c_read), ("rows", c_rows), *reg.items()):

@@ -135,9 +135,59 @@ def run_tesseract(
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.decode("utf-8", "replace").strip()[:300])
-    text = Path(f"{base}.txt").read_text(encoding="utf-8")
-    conf, words = parse_tsv(Path(f"{base}.tsv").read_text(encoding="utf-8"))
+    tsv = Path(f"{base}.tsv").read_text(encoding="utf-8")
+    conf, words = parse_tsv(tsv)
+    text = tsv_to_layout(tsv) or Path(f"{base}.txt").read_text(encoding="utf-8")
     return text, conf, words, seconds
+
+
+def tsv_to_layout(tsv: str) -> str:
+    """Page text laid out like ``pdftotext -layout`` from tesseract's word boxes:
+    each line's words placed at their x position, so the two header columns and
+    the two closing columns ("Nơi nhận:      KT. CHỦ TỊCH") stay apart by a gap
+    the layout stage can see. Empty when the TSV has no words."""
+    rows = []
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        try:
+            if row.get("level") != "5" or not (row.get("text") or "").strip():
+                continue
+            rows.append(
+                (
+                    (int(row["block_num"]), int(row["par_num"]), int(row["line_num"])),
+                    int(row["left"]),
+                    int(row["width"]),
+                    row["text"].strip(),
+                )
+            )
+        except (TypeError, ValueError, KeyError):
+            continue
+    if not rows:
+        return ""
+    widths = sorted(w / max(1, len(t)) for _, _, w, t in rows)
+    char_w = max(1.0, widths[len(widths) // 2])
+    lines: dict[tuple[int, int, int], list[tuple[int, int, str]]] = {}
+    for key, left, width, word in rows:
+        lines.setdefault(key, []).append((left, width, word))
+    out: list[str] = []
+    prev_block = None
+    for key, words in lines.items():
+        if prev_block is not None and key[0] != prev_block:
+            out.append("")
+        prev_block = key[0]
+        words.sort()
+        line = ""
+        for left, width, word in words:
+            col = int(round(left / char_w))
+            if line:
+                col = max(col, len(line) + 1)
+                gap = col - len(line)
+                # an ordinary word space stays one space; a column gap keeps its width
+                line += " " * (gap if gap >= 6 else 1)
+            else:
+                line = " " * col
+            line += word
+        out.append(line.rstrip())
+    return "\n".join(out) + "\n"
 
 
 def tidy_ocr_text(text: str) -> str:
