@@ -33,6 +33,7 @@ CODES: dict[str, tuple[str, str]] = {
     "issuer-inferred": ("info", "issuer taken from the body or signature, not the header"),
     "number-missing": ("warning", "no 'Số:' line found"),
     "number-blank": ("warning", "the serial number is blank: an unnumbered draft?"),
+    "number-illegible": ("warning", "the serial number could not be read (handwritten?): check the original"),
     "date-missing": ("warning", "no place-and-date line found"),
     "date-partial": ("warning", "the issue date is partly blank"),
     "date-invalid": ("warning", "the issue date is not a real calendar date"),

@@ -68,6 +68,10 @@ def signer_from_lines(lines: list[str]) -> dict[str, str | None] | None:
     position = title_case(" ".join(position_lines)) if position_lines else None
     if position is None and authority is None and titles:
         position = title_case(titles[-1])
+    from pipeline.vocabulary import snap_title
+
+    position = snap_title(position) if position else None
+    for_position = snap_title(for_position) if for_position and authority != "TM." else for_position
     return {"name": name, "position": position, "authority": authority, "for_position": for_position}
 
 

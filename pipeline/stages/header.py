@@ -22,6 +22,7 @@ DATE = re.compile(
     r"(?P<place>[^\W\d_][^,\n|*]{0,40}?)?\s*,?\s*[*_]*\s*ngày(?P<draw>[^\n]{0,10}?)"
     r"tháng(?P<mraw>[^\n]{0,10}?)(?:năm|/)\s*[*_]*\s*(?P<y>\d{4})"
 )
+ILLEGIBLE_NUMBER = re.compile(r"(?:^|\n)[\s|*_]*số\s*:?[^/\n]{1,14}?/\s*(?P<nota>[A-ZĐ][\w&.-]*(?:\s*-\s*[\w&]+)*)")
 _BLANK_OR_NUMBER = re.compile(r"^[\s.…_*]*(?P<n>\d{1,2})?[\s.…_*]*$")
 # characters OCR makes of a handwritten day or month: read as blank, never guessed
 _JUNK = re.compile(r"[^\s.…_*/]")
@@ -111,8 +112,10 @@ def issuer_from_lines(pieces: list[str]) -> tuple[str, str | None] | None:
             units.append(p)
     if not units:
         return None
-    name = org_case(units[-1])
-    parent = org_case(" ".join(units[:-1])) if len(units) > 1 else None
+    from pipeline.vocabulary import snap_body
+
+    name = snap_body(org_case(units[-1]))
+    parent = snap_body(org_case(" ".join(units[:-1]))) if len(units) > 1 else None
     return name, parent
 
 
@@ -162,15 +165,26 @@ class Header(Stage):
         num_m = NUMBER.search(lf) or NUMBER.search(bf)
         src = left if NUMBER.search(lf) else both
         num_at = len(lf)
-        if num_m:
+        so_line = re.search(r"(?:^|\n)[\s|*_]*số\b", lf)
+        if so_line:
+            num_at = so_line.start()
+        illegible = None if num_m else ILLEGIBLE_NUMBER.search(lf)
+        if illegible:
+            # a handwritten serial that OCR garbled: keep the typed notation, never guess the serial
+            nota = re.sub(r"\s+", "", left.s[illegible.start("nota") : illegible.end("nota")]).strip(".,;:*")
+            f["number"] = {"raw": "/" + nota, "serial": None, "notation": nota}
+            state.spans["number"] = left.span(illegible.start("nota"), illegible.end("nota"))
+            state.confidence["number"] = 0.4
+            state.warn("number-illegible")
+        elif num_m:
             parts = number_parts(src.s[num_m.start("num") : num_m.end("num")])
             f["number"] = parts
             state.spans["number"] = src.span(num_m.start("num"), num_m.end("num"))
             state.confidence["number"] = 0.95 if parts["serial"] else 0.7
             if not parts["serial"]:
                 state.warn("number-blank")
-            num_at = num_m.start() if src is left else len(lf)
-        else:
+            num_at = min(num_at, num_m.start()) if src is left else num_at
+        elif not illegible:
             state.warn("number-missing")
 
         # issuer: left-column lines above the number, without the Quốc hiệu

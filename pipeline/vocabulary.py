@@ -1,0 +1,96 @@
+"""Closed vocabularies that OCR'd header values are snapped to: the names of
+bodies (agency list + provinces) and signer titles. OCR of real scans drops or
+swaps tone marks ("Úy ban nhân dân tĩnh", "Chu tịch"); these values come from a
+known set, so a value that equals a known one once every diacritic is dropped is
+written the known way. Nothing is changed when no known value matches."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pipeline.folding import ascii_fold
+from pipeline.resources import load
+
+LOCALITY = ("tỉnh", "thành phố")
+
+
+def _key(s: str) -> str:
+    return re.sub(r"[^a-z0-9&]+", " ", ascii_fold(s)).strip()
+
+
+@lru_cache(maxsize=1)
+def _bodies() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for e in load("agencies.yaml")["agencies"]:
+        for n in [e["name"], *(e.get("aliases") or [])]:
+            out.setdefault(_key(n), e["name"])
+    return out
+
+
+@lru_cache(maxsize=1)
+def _body_keys() -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for e in load("agencies.yaml")["agencies"]:
+        for n in [e["name"], *(e.get("aliases") or [])]:
+            out.setdefault(_key(n), set()).add(e["name"])
+    return out
+
+
+@lru_cache(maxsize=1)
+def _provinces() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in load("provinces.yaml")["provinces"]:
+        for n in [p["name"], *(p.get("aliases") or [])]:
+            out.setdefault(_key(n), p["name"])
+    return out
+
+
+@lru_cache(maxsize=1)
+def _titles() -> list[tuple[str, str]]:
+    """(diacritic-free key, title) for keys that name one title only: 'thu truong'
+    is both Thứ trưởng and Thủ trưởng, so it is left alone."""
+    titles = load("leader_titles.yaml")["titles"]
+    extra = ["Chủ tịch", "Phó Chủ tịch", "Thủ tướng", "Phó Thủ tướng", "Người lập phiếu trình"]
+    by_key: dict[str, set[str]] = {}
+    for t in [*titles, *extra]:
+        if t[:1].isupper():
+            by_key.setdefault(_key(t), set()).add(t)
+    return sorted(((k, next(iter(v))) for k, v in by_key.items() if len(v) == 1), key=lambda kv: -len(kv[0]))
+
+
+@lru_cache(maxsize=1)
+def _known_titles() -> set[str]:
+    from pipeline.folding import fold
+
+    return {fold(t) for _, t in _titles()} | {fold(t) for t in load("leader_titles.yaml")["titles"]}
+
+
+def snap_body(name: str) -> str:
+    """'Úy ban nhân dân tĩnh quảng ngãi' → 'Ủy ban nhân dân tỉnh Quảng Ngãi'."""
+    k = _key(name)
+    bodies = _bodies()
+    if k in bodies and len(_body_keys().get(k, ())) == 1:
+        return bodies[k]
+    # a generic provincial body + a province name
+    for loc in LOCALITY:
+        lk = _key(loc)
+        idx = k.find(" " + lk + " ")
+        if idx > 0:
+            head, place = k[: idx + len(lk) + 1], k[idx + len(lk) + 2 :]
+            if head in bodies and place in _provinces():
+                return f"{bodies[head]} {_provinces()[place]}"
+    return name
+
+
+def snap_title(title: str) -> str:
+    """'Chu tịch lắc gnee' → 'Chủ tịch': the known title the value starts with."""
+    from pipeline.folding import fold
+
+    if fold(title) in _known_titles():
+        return title
+    k = _key(title)
+    for tk, t in _titles():
+        if k == tk or k.startswith(tk + " ") and len(k.split()) - len(tk.split()) <= 3:
+            return t
+    return title
