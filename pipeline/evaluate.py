@@ -30,6 +30,7 @@ HEADER_FIELDS = [
     "doc_type",
     "issuer",
     "number",
+    "number.notation",
     "place",
     "issued_date",
     "subject",

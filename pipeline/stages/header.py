@@ -16,13 +16,13 @@ from pipeline.state import WorkingState
 from pipeline.textview import Segment, View, collapse
 
 NUMBER = re.compile(
-    r"(?:^|\n)[\s|*_]*số\s*:?\s*(?P<num>(?P<serial>[\d.…]*)\s*(?P<sep>[/-])\s*(?P<nota>[^\W_][\w&/.\-]*(?:\s*-\s*[\w&]+)*))"
+    r"(?:^|\n)[\s|*_]*(?:số\s*:?|s[oóòôốồơớ]\s*:)\s*(?P<num>(?P<serial>[\d.…]*)\s*(?P<sep>[/-])\s*(?P<nota>[^\W_][\w&/.\-]*(?:\s*-\s*[\w&]+)*))"
 )
 DATE = re.compile(
     r"(?P<place>[^\W\d_][^,\n|*]{0,40}?)?\s*,?\s*[*_]*\s*ngày(?P<draw>[^\n]{0,10}?)"
     r"tháng(?P<mraw>[^\n]{0,10}?)(?:năm|/)\s*[*_]*\s*(?P<y>\d{4})"
 )
-ILLEGIBLE_NUMBER = re.compile(r"(?:^|\n)[\s|*_]*số\s*:?[^/\n]{1,14}?/\s*(?P<nota>[A-ZĐ][\w&.-]*(?:\s*-\s*[\w&]+)*)")
+ILLEGIBLE_NUMBER = re.compile(r"(?:^|\n)[\s|*_]*(?:số\s*:?|s[oóòôốồơớ]\s*:)[^/\n]{1,14}?/\s*(?P<nota>[A-ZĐ][\w&.-]*(?:\s*-\s*[\w&]+)*)")
 _BLANK_OR_NUMBER = re.compile(r"^[\s.…_*]*(?P<n>\d{1,2})?[\s.…_*]*$")
 # characters OCR makes of a handwritten day or month: read as blank, never guessed
 _JUNK = re.compile(r"[^\s.…_*/]")
@@ -165,7 +165,7 @@ class Header(Stage):
         num_m = NUMBER.search(lf) or NUMBER.search(bf)
         src = left if NUMBER.search(lf) else both
         num_at = len(lf)
-        so_line = re.search(r"(?:^|\n)[\s|*_]*số\b", lf)
+        so_line = re.search(r"(?:^|\n)[\s|*_]*(?:số\b|s[oóòôốồơớ]\s*:)", lf)
         if so_line:
             num_at = so_line.start()
         illegible = None if num_m else ILLEGIBLE_NUMBER.search(lf)
@@ -290,11 +290,12 @@ def _title_subject(state: WorkingState, left: View) -> None:
         if not raw:
             continue
         key = fold_text(raw)
-        if raw.isupper() and key in titles:
+        hit = _type_title(text, ln.seg)
+        if hit:
             title_idx = i
-            f["doc_type"] = titles[key]
-            state.spans["doc_type"] = (ln.seg.start, ln.seg.end)
-            state.confidence["doc_type"] = 0.95
+            f["doc_type"], exact, seg = hit
+            state.spans["doc_type"] = (seg.start, seg.end)
+            state.confidence["doc_type"] = 0.95 if exact else 0.75
             break
         if KINH_GUI.search(key) or BODY_START.match(key) and not raw.isupper():
             break
@@ -365,6 +366,26 @@ def _title_subject(state: WorkingState, left: View) -> None:
                 state.warn("doctype-missing")
     if "subject" not in f:
         state.warn("subject-missing")
+
+
+def _type_title(text: str, seg: Segment) -> tuple[str, bool, Segment] | None:
+    """A type title in caps ("THÔNG BÁO") on the line, alone or beside OCR
+    litter; OCR's tone slips ("QUYÉT ĐỊNH", "CHÍ THỊ") are read through."""
+    from pipeline.folding import ascii_fold
+
+    titles, _ = type_tables()
+    loose = {re.sub(r"[^a-z ]", "", ascii_fold(k)): v for k, v in titles.items()}
+    for p in split_columns(text, seg):
+        raw = text[p.start : p.end].strip("#*_ ")
+        if not raw.isupper():
+            continue
+        key = fold_text(raw)
+        if key in titles:
+            return titles[key], True, p
+        lk = re.sub(r"[^a-z ]", "", ascii_fold(raw)).strip()
+        if lk in loose and len(lk) >= 6:
+            return loose[lk], False, p
+    return None
 
 
 def _join_lines(s: str) -> str:

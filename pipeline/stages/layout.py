@@ -12,7 +12,7 @@ from pipeline.textview import Segment, strip_segment
 
 GAP = re.compile(r" {3,}|\s*\|\s*")
 QH = re.compile(r"cộng\s*hòa\s*xã\s*hội|độc\s*lập\s*-?\s*tự\s*do|đảng\s*cộng\s*sản\s*việt\s*nam")
-NUMBER_LINE = re.compile(r"^[|*_\s]*số\s*:?\s*[\d\s.…]*\s*[/-]\s*[^\W_]")
+NUMBER_LINE = re.compile(r"^[|*_\s]*(?:số\s*:?|s[oóòôốồơớ]\s*:)\s*[^/\n]{0,14}?\s*[/-]\s*[^\W_]")
 DATE_LINE = re.compile(
     r"[^\W\d_][^,\n|]{0,40}?,\s*[*_]*\s*ngày\s*[^\n]{0,14}?[*_\s]*tháng\s*[*_\s]*[^\n]{0,12}?[*_\s]*năm\s*[*_\s]*\d{4}"
 )
