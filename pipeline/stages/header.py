@@ -22,7 +22,7 @@ DATE = re.compile(
     r"(?P<place>[^\W\d_][^,\n|*]{0,40}?)?\s*,?\s*[*_]*\s*ngày(?P<draw>[^\n]{0,10}?)"
     r"tháng(?P<mraw>[^\n]{0,10}?)(?:năm|/)\s*[*_]*\s*(?P<y>\d{4})"
 )
-ILLEGIBLE_NUMBER = re.compile(r"(?:^|\n)[\s|*_]*(?:số\s*:?|s[oóòôốồơớ]\s*:)[^/\n]{1,14}?/\s*(?P<nota>[A-ZĐ][\w&.-]*(?:\s*-\s*[\w&]+)*)")
+ILLEGIBLE_NUMBER = re.compile(r"(?:^|\n)[\s|*_]*(?:số\s*:?|s[oóòôốồơớ]\s*:)[^/\n]{1,14}?/\s*(?P<nota>[^\W\d_][\w&.-]*(?:\s*-\s*[\w&]+)*)")
 _BLANK_OR_NUMBER = re.compile(r"^[\s.…_*]*(?P<n>\d{1,2})?[\s.…_*]*$")
 # characters OCR makes of a handwritten day or month: read as blank, never guessed
 _JUNK = re.compile(r"[^\s.…_*/]")
