@@ -214,6 +214,21 @@ class Gazetteer:
         return out
 
 
+def mentions_in(state: WorkingState, a: int, b: int, gaz: Gazetteer | None = None) -> list[Mention]:
+    """Mentions that start in [a, b): the whole document is matched once and
+    the result kept on the state (stages ask for many small ranges)."""
+    import bisect
+
+    gaz = gaz or default_gazetteer()
+    cache = state.fields.setdefault("_mentions", {})
+    key = id(gaz)
+    if key not in cache:
+        ms = gaz.find(state.text, state.fold)
+        cache[key] = (ms, [m.start for m in ms])
+    ms, starts = cache[key]
+    return ms[bisect.bisect_left(starts, a) : bisect.bisect_left(starts, b)]
+
+
 @lru_cache(maxsize=1)
 def province_names() -> list[str]:
     names: list[str] = []
@@ -349,7 +364,7 @@ def heading_agencies(state: WorkingState, item: Item, gaz: Gazetteer) -> list[st
         v = item_text(state, node)
         if v.pos:
             a, b = v.pos[0], v.pos[-1] + 1
-            ms = gaz.find(state.text, state.fold, a, b)
+            ms = mentions_in(state, a, b, gaz)
             if ms:
                 lead, _ = roles_in(state.text, state.fold, a, b, ms)
                 if len(lead) == 1 and ms[0].start - a <= 2:
@@ -393,7 +408,7 @@ def heading_support(state: WorkingState, item: Item, gaz: Gazetteer) -> list[str
         if v.pos:
             a, b = v.pos[0], v.pos[-1] + 1
             if "phối hợp" in state.fold[a:b]:
-                _, support = roles_in(state.text, state.fold, a, b, gaz.find(state.text, state.fold, a, b))
+                _, support = roles_in(state.text, state.fold, a, b, mentions_in(state, a, b, gaz))
                 if support:
                     return support
         node = node.parent
@@ -404,6 +419,9 @@ def addressee_children(state: WorkingState, node: Item, gaz: Gazetteer) -> list[
     """Names listed by children that only name addressees ("- Sở Xây dựng (đối với …);")."""
     from pipeline.stages.tasks import addressee_only
 
+    memo = state.fields.setdefault("_addressees", {})
+    if id(node) in memo:
+        return memo[id(node)]
     names: list[str] = []
     for c in node.children:
         if c.kind == "para":
@@ -412,13 +430,14 @@ def addressee_children(state: WorkingState, node: Item, gaz: Gazetteer) -> list[
         if not v.pos:
             continue
         a, b = v.pos[0], v.pos[-1] + 1
-        ms = gaz.find(state.text, state.fold, a, b)
+        ms = mentions_in(state, a, b, gaz)
         s = re.sub(r"\([^)]*\)?", " ", state.text[a:b])
         if ms and addressee_only([(m.start - a, m.end - a) for m in ms], state.text[a:b]) or ms and addressee_only(
             [], re.sub("|".join(re.escape(state.text[m.start : m.end]) for m in ms), " ", s)
         ):
             names.extend(m.name for m in ms)
-    return _uniq(names)
+    memo[id(node)] = _uniq(names)
+    return memo[id(node)]
 
 
 def intro_agencies(state: WorkingState, intro: Item, gaz: Gazetteer) -> list[str]:
@@ -432,7 +451,7 @@ def intro_agencies(state: WorkingState, intro: Item, gaz: Gazetteer) -> list[str
         cue = m
     if cue is None:
         return []
-    ms = gaz.find(state.text, state.fold, a + cue.end(), b)
+    ms = mentions_in(state, a + cue.end(), b, gaz)
     names = []
     last = a + cue.end()
     for m in ms:
@@ -448,7 +467,7 @@ def cell_names(state: WorkingState, segs: list[Any], gaz: Gazetteer) -> list[str
     """Organisations in a table cell: the names found, else the cell's parts."""
     names: list[str] = []
     for seg in segs:
-        ms = gaz.find(state.text, state.fold, seg.start, seg.end)
+        ms = mentions_in(state, seg.start, seg.end, gaz)
         covered = sum(m.end - m.start for m in ms)
         if ms and covered >= 0.6 * len(state.text[seg.start : seg.end].strip()):
             names.extend(m.name for m in ms)
@@ -466,7 +485,7 @@ def addressee_of_letter(state: WorkingState, gaz: Gazetteer) -> list[str]:
     recips = state.fields.get("recipients") or []
     if not sp or len(recips) != 1:
         return []
-    ms = gaz.find(state.text, state.fold, sp[0], sp[1])
+    ms = mentions_in(state, sp[0], sp[1], gaz)
     return [ms[0].name] if len(ms) == 1 else []
 
 
@@ -487,7 +506,7 @@ class Agencies(Stage):
                 t["lead"] = cell_names(state, item.cells.get("lead", []), gaz)
                 t["support"] = [x for x in cell_names(state, item.cells.get("support", []), gaz) if x not in t["lead"]]
                 continue
-            ms = gaz.find(state.text, state.fold, a, b)
+            ms = mentions_in(state, a, b, gaz)
             lead, support = roles_in(state.text, state.fold, a, b, ms)
             if not lead:
                 lead = heading_agencies(state, t["item"], gaz)

@@ -46,7 +46,7 @@ class InferIssuer(Stage):
     def __call__(self, state: WorkingState) -> WorkingState:
         if state.fields.get("issuer"):
             return state
-        from pipeline.stages.agencies import default_gazetteer
+        from pipeline.stages.agencies import default_gazetteer, mentions_in
 
         gaz = default_gazetteer()
         province = province_of(state)
@@ -54,7 +54,7 @@ class InferIssuer(Stage):
         found: tuple[str, str | None, tuple[int, int]] | None = None
         # 1. "<Org> thông báo …" / "<Org> … tổng hợp, báo cáo": the last such sentence
         end = state.lines[state.body_end - 1].seg.end if 0 < state.body_end <= len(state.lines) else len(state.text)
-        for m in gaz.find(state.text, state.fold, 0, end):
+        for m in mentions_in(state, 0, end, gaz):
             after = state.fold[m.end : m.end + 90]
             before = state.fold[max(0, m.start - 3) : m.start]
             if not SELF_STATEMENT.match(after) or not (m.start == 0 or re.search(r"[.,\n:]\s*$|^\s*$", before)):

@@ -33,19 +33,36 @@ def section_tables() -> dict[str, list[str]]:
 
 
 def item_text(state: WorkingState, item: Item) -> View:
-    return View.join(state.text, item.segs, sep=" ")
+    memo = state.fields.setdefault("_views", {})
+    v = memo.get(id(item))
+    if v is None:
+        v = memo[id(item)] = View.join(state.text, item.segs, sep=" ")
+    return v
+
+
+def item_fold(state: WorkingState, item: Item) -> str:
+    """The item's own text, folded and collapsed (memoised per item)."""
+    memo = state.fields.setdefault("_folds", {})
+    f = memo.get(id(item))
+    if f is None:
+        f = memo[id(item)] = collapse(View.join(state.fold, item.segs, sep=" ").s)
+    return f
+
+
+@lru_cache(maxsize=1)
+def _heading_words() -> re.Pattern[str]:
+    t = section_tables()
+    alts = [f"(?P<{kind}>" + "|".join(re.escape(w) for w in sorted(t[kind], key=len, reverse=True)) + ")"
+            for kind in ("directive", "narrative")]
+    return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)")
 
 
 def classify_heading(fold_heading: str) -> str | None:
-    """directive | narrative | None from the words of a heading."""
-    t = section_tables()
-    best: tuple[int, str] | None = None
-    for kind in ("directive", "narrative"):
-        for w in t[kind]:
-            m = re.search(r"(?<!\w)" + re.escape(w) + r"(?!\w)", fold_heading)
-            if m and (best is None or m.start() < best[0]):
-                best = (m.start(), kind)
-    return best[1] if best else None
+    """directive | narrative | None from the first section word of a heading."""
+    m = _heading_words().search(fold_heading)
+    if not m:
+        return None
+    return "directive" if m.group("directive") else "narrative"
 
 
 def is_boilerplate(fold_s: str) -> bool:
@@ -66,7 +83,7 @@ def context_of(state: WorkingState, item: Item) -> str | None:
     node: Item | None = item if item.kind in HEADING_KINDS else item.parent
     while node is not None and node.kind != "root":
         if _is_headingish(state, node):
-            f = fold_text(collapse(item_text(state, node).s))[:120]
+            f = item_fold(state, node)[:120]
             c = classify_heading(f)
             if c:
                 found.append(c)
@@ -98,12 +115,12 @@ DIRECTIVE_CUE = re.compile(r"\b(?:yêu cầu|đề nghị|giao|chỉ đạo)\b")
 
 
 def is_directive_intro(state: WorkingState, para: Item) -> bool:
-    f = fold_text(collapse(item_text(state, para).s))
+    f = item_fold(state, para)
     return any(c in f for c in section_tables()["intro_cues"])
 
 
 def is_narrative_intro(state: WorkingState, para: Item) -> bool:
-    f = fold_text(collapse(item_text(state, para).s))
+    f = item_fold(state, para)
     return any(c in f for c in section_tables()["narrative_intro_cues"]) and not DIRECTIVE_CUE.search(f)
 
 
@@ -118,32 +135,32 @@ def addressee_only(agency_spans: list[tuple[int, int]], s: str) -> bool:
 
 
 def _names_only(state: WorkingState, item: Item) -> bool:
-    from pipeline.stages.agencies import default_gazetteer
+    from pipeline.stages.agencies import mentions_in
 
     v = item_text(state, item)
     if not v.pos:
         return False
     a, b = v.pos[0], v.pos[-1] + 1
     raw = re.sub(r"\([^)]*\)?", lambda m: " " * len(m.group(0)), state.text[a:b])
-    ms = default_gazetteer().find(state.text, state.fold, a, b)
+    ms = mentions_in(state, a, b)
     return bool(ms) and addressee_only([(m.start - a, m.end - a) for m in ms], raw)
 
 
 def _names_agency(state: WorkingState, view: View, a: int, b: int) -> bool:
     """Does the sentence view.s[a:b] name an organisation in its first words?"""
-    from pipeline.stages.agencies import default_gazetteer
+    from pipeline.stages.agencies import mentions_in
 
     lo, hi = view.span(a, min(b, a + 120))
-    return bool(default_gazetteer().find(state.text, state.fold, lo, hi))
+    return bool(mentions_in(state, lo, hi))
 
 
 def _opens_with_agency(state: WorkingState, view: View, a: int, b: int) -> bool:
     """A sentence whose subject is an organisation ("Sở Tài chính tổng hợp …")."""
-    from pipeline.stages.agencies import LEAD_VERB_AFTER, SPEAKER_AFTER, default_gazetteer
+    from pipeline.stages.agencies import LEAD_VERB_AFTER, SPEAKER_AFTER, mentions_in
 
     lead_ws = len(view.s[a:b]) - len(view.s[a:b].lstrip())
     lo, hi = view.span(a + lead_ws, min(b, a + 160))
-    ms = default_gazetteer().find(state.text, state.fold, lo, hi)
+    ms = mentions_in(state, lo, hi)
     if not ms or ms[0].start - lo > 2:
         return False
     after = state.fold[ms[0].end : ms[0].end + 40]
