@@ -509,7 +509,9 @@ class Agencies(Stage):
             ms = mentions_in(state, a, b, gaz)
             lead, support = roles_in(state.text, state.fold, a, b, ms)
             if not lead:
-                lead = heading_agencies(state, t["item"], gaz)
+                # inherited names: never the issuer itself ("Sở X có ý kiến như sau:")
+                own = fold_text((state.fields.get("issuer") or {}).get("name") or "")
+                lead = [n for n in heading_agencies(state, t["item"], gaz) if fold_text(n) != own]
             if not lead:
                 lead = addressee_of_letter(state, gaz)
             if not support:

@@ -28,7 +28,7 @@ def section_tables() -> dict[str, list[str]]:
     data = load("sections.yaml")
     return {
         k: [fold_text(x) for x in data[k]]
-        for k in ("directive", "narrative", "intro_cues", "boilerplate", "narrative_intro_cues")
+        for k in ("directive", "narrative", "intro_cues", "boilerplate", "narrative_intro_cues", "fact_labels", "task_cues")
     }
 
 
@@ -63,6 +63,18 @@ def classify_heading(fold_heading: str) -> str | None:
     if not m:
         return None
     return "directive" if m.group("directive") else "narrative"
+
+
+def is_fact(fold_s: str) -> bool:
+    """'Tên dự án: Cụm công nghiệp Báo Đáp.' — a labelled fact that orders nothing."""
+    m = re.match(r"^\s*([^:.;]{1,40}):\s", fold_s)
+    if not m:
+        return False
+    label = m.group(1).strip(" *_")
+    t = section_tables()
+    if label not in t["fact_labels"]:
+        return False
+    return not any(re.search(r"(?<!\w)" + re.escape(c) + r"(?!\w)", fold_s) for c in t["task_cues"])
 
 
 def is_boilerplate(fold_s: str) -> bool:
@@ -244,7 +256,7 @@ class Tasks(Stage):
             first = f[: (m.end() if (m := re.search(r"[.;](?:\s|$)", f)) else len(f))]
             if is_boilerplate(first) and not re.search(r"báo cáo.{0,60}(trước|chậm nhất)", f):
                 continue
-            if _names_only(state, item):
+            if _names_only(state, item) or is_fact(f):
                 continue
             ctx = context_of(state, item)
             intro = intro_before(state, item)
