@@ -175,17 +175,21 @@ def tsv_to_layout(tsv: str) -> str:
             out.append("")
         prev_block = key[0]
         words.sort()
+        # this line's own letter width: caps and bold lines set wider than the body
+        line_w = sorted(w / max(1, len(t)) for _, w, t in words)
+        lw = max(char_w, line_w[len(line_w) // 2])
         line = ""
+        prev_end = 0
         for left, width, word in words:
-            col = int(round(left / char_w))
             if line:
-                col = max(col, len(line) + 1)
-                gap = col - len(line)
+                gap_chars = (left - prev_end) / lw
                 # an ordinary word space stays one space; a column gap keeps its width
-                line += " " * (gap if gap >= 6 else 1)
+                spaces = int(round((left - prev_end) / char_w)) if gap_chars >= 4 else 1
+                line += " " * max(1, spaces)
             else:
-                line = " " * col
+                line = " " * int(round(left / char_w))
             line += word
+            prev_end = left + width
         out.append(line.rstrip())
     return "\n".join(out) + "\n"
 
