@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from pipeline.readers import RawText
+from pipeline.readers.diacritics import detached_runs, reattach
 from pipeline.readers.legacy import detect_legacy
 from pipeline.readers.quality import text_validity
 
@@ -79,6 +80,10 @@ def looks_markdown(text: str) -> bool:
     return len(_MARKDOWN.findall(text)) >= 2
 
 
+# a text whose tone marks were detached by a conversion shows many runs of them
+MIN_DETACHED_RUNS = 3
+
+
 def normalize_text(text: str) -> str:
     """NFC, Unix line ends; form feeds kept (page breaks)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -97,6 +102,12 @@ def text_to_rawtext(text: str, *, markdown_hint: bool = False, encoding: str = "
         warnings.append(
             ("legacy-encoding", f"text was typed in the {legacy.upper()} encoding and converted to Unicode")
         )
+    if detached_runs(text) >= MIN_DETACHED_RUNS:
+        text, placed = reattach(text)
+        if placed:
+            warnings.append(
+                ("diacritics-reattached", f"{placed} runs of tone marks detached from their words were put back")
+            )
     fmt = "markdown" if markdown_hint or looks_markdown(text) else "text"
     pages = text.count("\f") + 1 if text.strip("\f\n ") else 1
     return RawText(text=text, format=fmt, pages=pages, meta=meta, warnings=warnings)

@@ -153,7 +153,7 @@ class Header(Stage):
     provides = ("issuer", "number", "issued_date", "doc_type", "subject", "recipients")
 
     def __call__(self, state: WorkingState) -> WorkingState:
-        text, fold = state.text, state.fold
+        text = state.text
         left = View.join(text, state.header_left, sep="\n")
         right = View.join(text, state.header_right, sep="\n")
         both = View.join(text, state.header_left + state.header_right, sep="\n")
@@ -210,10 +210,10 @@ class Header(Stage):
         # place and date: right column first
         rf = fold_text(right.s)
         dm = DATE.search(rf)
-        view, vf = right, rf
+        view = right
         if not dm:
             dm = DATE.search(bf)
-            view, vf = both, bf
+            view = both
         if dm:
             # a day or month that OCR garbled (handwriting) reads as blank, never guessed
             dmm = _BLANK_OR_NUMBER.match(dm.group("draw"))
@@ -257,7 +257,7 @@ def _caps_share(s: str) -> float:
 
 
 def _markers(state: WorkingState) -> None:
-    text, fold = state.text, state.fold
+    text = state.text
     limit = min(len(state.lines), state.header_end + 12)
     for ln in state.lines[:limit]:
         for p in split_columns(text, ln.seg):
@@ -275,7 +275,7 @@ def _markers(state: WorkingState) -> None:
 
 
 def _title_subject(state: WorkingState, left: View) -> None:
-    text, fold, lines = state.text, state.fold, state.lines
+    text, lines = state.text, state.lines
     titles, abbrs = type_tables()
     f = state.fields
     # công văn: V/v in the left column

@@ -254,7 +254,7 @@ def closing_columns(state: WorkingState, start: int) -> tuple[list[Segment], lis
         return left, right, end
     # one column: the list of items, then the signer block
     in_items = True
-    for ln, pieces in rows:
+    for _ln, pieces in rows:
         for p in pieces:
             s = text[p.start : p.end]
             f = fold[p.start : p.end]

@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from pipeline.stage import Stage
 from pipeline.folding import fold
+from pipeline.stage import Stage
 from pipeline.state import Line, WorkingState
 from pipeline.textview import Segment
 
