@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-SCHEMA_NAME = "DirectiveDocument"
-SCHEMA_VERSION = "1.0"
+SCHEMA_NAME: Literal["DirectiveDocument"] = "DirectiveDocument"
+SCHEMA_VERSION: Literal["1.0"] = "1.0"
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 

@@ -52,8 +52,8 @@ def extract(
     bar = _Progress(enabled=not quiet and sys.stderr.isatty())
     res = run_batch(paths, out, workers=n_workers, force=force, jsonl=jsonl, progress=bar.update)
     bar.close()
-    for e in res.errors:
-        print_error(e)
+    for err in res.errors:
+        print_error(err)
     rate = res.pages / res.seconds if res.seconds else 0.0
     print(
         f"congvan: {res.ok} ok, {res.partial} partial, {res.failed} failed, {res.skipped} skipped "

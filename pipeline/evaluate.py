@@ -230,17 +230,17 @@ def score_document(doc_id: str, gold: dict[str, Any], pred: dict[str, Any], coun
     dc = counts["task.deadline"]
     dkey = lambda d: (d["kind"], d.get("date")) if d else None  # noqa: E731
     for i, j in pairs:
-        g, p = dkey(gt[i].get("deadline")), dkey(pt[j].get("deadline"))
-        if g is None and p is None:
+        gd, pd = dkey(gt[i].get("deadline")), dkey(pt[j].get("deadline"))
+        if gd is None and pd is None:
             continue
-        if g == p:
+        if gd == pd:
             dc.tp += 1
             continue
-        if p is not None:
+        if pd is not None:
             dc.fp += 1
-        if g is not None:
+        if gd is not None:
             dc.fn += 1
-        dc.misses.append(f"{doc_id} task {gt[i].get('id')} deadline: gold {g} pred {p}")
+        dc.misses.append(f"{doc_id} task {gt[i].get('id')} deadline: gold {gd} pred {pd}")
     for i, t in enumerate(gt):
         if i not in mg and t.get("deadline"):
             dc.fn += 1

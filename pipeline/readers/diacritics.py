@@ -104,10 +104,10 @@ def _place(words: list[str], marks: list[str]) -> list[str] | None:
             return form, (0.0 if ok else -3.0) + (0.3 if form in syllables else 0.0)
         if not cand[i]:
             return None
-        form = with_tone(low[i], marks[j])
-        if form is None or not syllable_ok(form):
+        toned = with_tone(low[i], marks[j])
+        if toned is None or not syllable_ok(toned):
             return None
-        return form, 0.5 + (0.3 if form in syllables else 0.0)
+        return toned, 0.5 + (0.3 if toned in syllables else 0.0)
 
     # dp[i][j] = best (score, choices) after i words with j marks used; choices keeps the forms
     NEG = float("-inf")

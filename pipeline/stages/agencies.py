@@ -447,19 +447,19 @@ def intro_agencies(state: WorkingState, intro: Item, gaz: Gazetteer) -> list[str
     a, b = v.pos[0], v.pos[-1] + 1
     f = state.fold[a:b]
     cue = None
-    for m in re.finditer(r"\b(?:yêu cầu|đề nghị|giao)\b", f):
-        cue = m
+    for cm in re.finditer(r"\b(?:yêu cầu|đề nghị|giao)\b", f):
+        cue = cm
     if cue is None:
         return []
     ms = mentions_in(state, a + cue.end(), b, gaz)
     names = []
     last = a + cue.end()
-    for m in ms:
-        gap = state.fold[last : m.start]
+    for mention in ms:
+        gap = state.fold[last : mention.start]
         if len(gap.strip(" ,;:")) > 0 and not re.fullmatch(r"[\s,;]*(?:và|cùng)?\s*(?:các)?\s*(?:thủ trưởng|giám đốc|chủ tịch)?\s*(?:các)?\s*", gap):
             break
-        names.append(m.name)
-        last = m.end
+        names.append(mention.name)
+        last = mention.end
     return _uniq(names)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from models import (
     Agency,
@@ -37,7 +37,9 @@ def build_document(state: WorkingState) -> DirectiveDocument:
             seen.add((code, msg))
             warnings.append(_warning(code, msg))
     errors = any(w.level == "error" for w in warnings)
-    status = "failed" if not state.text.strip() else ("partial" if errors else "ok")
+    status: Literal["ok", "partial", "failed"] = (
+        "failed" if not state.text.strip() else ("partial" if errors else "ok")
+    )
     tasks = [
         Task(
             id=t["id"],

@@ -170,8 +170,8 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
         g = m.group(0)
         if not re.match(r"(?:trong |hoàn thành |đến hết )", g) and not re.search(r"(?:thời gian|hoàn thành|thực hiện)\s*:?\s*$", before):
             continue
-        y = m.group("y") or m.group("y2")
-        out.append({"kind": "in", "date": _iso(int(y)), "at": m.start(), "end": m.end(), "rank": 0.8})
+        year_s = m.group("y") or m.group("y2")
+        out.append({"kind": "in", "date": _iso(int(year_s)), "at": m.start(), "end": m.end(), "rank": 0.8})
     for m in RECUR_DAY.finditer(f):
         if free(m.start(), m.end()):
             out.append({"kind": "recurring", "date": None, "at": m.start(), "end": m.end(), "rank": 2})
