@@ -95,6 +95,10 @@ def process_one(path: str, out_path: str | None, version: str) -> dict[str, Any]
     try:
         state = run_state(Path(path))
         doc = state.fields["_document"]
+        if doc.status == "failed":
+            first = next((w for w in doc.warnings if w.level == "error"), None)
+            reason = first.message if first else "nothing could be extracted"
+            return {"path": path, "status": "failed", "reason": reason, "stage": first.code if first else "pipeline", "seconds": time.perf_counter() - t0}
         payload = doc.model_dump(mode="json")
         payload["pipeline_version"] = version
         data = json.dumps(payload, ensure_ascii=False, indent=1)

@@ -54,7 +54,7 @@ CODES: dict[str, tuple[str, str]] = {
     "arrival-stamp-removed": ("info", "an arrival stamp (CÔNG VĂN ĐẾN, Số, Ngày) was removed from OCR text"),
     "stage-failed": ("error", "a stage raised an exception; its fields are missing"),
     "empty-text": ("error", "the document has no readable text"),
-    "not-vietnamese": ("warning", "the text does not look like Vietnamese"),
+    "not-vietnamese": ("error", "the text is not Vietnamese: nothing to extract"),
 }
 
 

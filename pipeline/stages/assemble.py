@@ -38,7 +38,9 @@ def build_document(state: WorkingState) -> DirectiveDocument:
             warnings.append(_warning(code, msg))
     errors = any(w.level == "error" for w in warnings)
     status: Literal["ok", "partial", "failed"] = (
-        "failed" if not state.text.strip() else ("partial" if errors else "ok")
+        "failed"
+        if not state.text.strip() or any(w.code == "not-vietnamese" for w in warnings)
+        else ("partial" if errors else "ok")
     )
     tasks = [
         Task(

@@ -111,4 +111,26 @@ class Normalize(Stage):
         state.lines = text_to_lines(state.text)
         if not state.text.strip():
             state.warn("empty-text")
+        elif not looks_vietnamese(state.text):
+            state.warn("not-vietnamese")
         return state
+
+
+_VI_MARKED = re.compile(r"[đăâêôơưĐĂÂÊÔƠƯ]|[àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.I)
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def looks_vietnamese(text: str) -> bool:
+    """False for a text in another language: enough words, almost none with
+    Vietnamese letters or tone marks, and few valid Vietnamese syllables. (An
+    unaccented Vietnamese text still passes: its syllables are valid.)"""
+    from pipeline.readers.quality import text_validity
+
+    words = _LETTER_WORD.findall(text[:20000])
+    if len(words) < 40:
+        return True
+    marked = sum(1 for w in words if _VI_MARKED.search(w)) / len(words)
+    if marked >= 0.05:
+        return True
+    validity, judged = text_validity(text[:20000])
+    return judged < 40 or validity >= 0.5
