@@ -38,6 +38,15 @@ def _body_keys() -> dict[str, set[str]]:
 
 
 @lru_cache(maxsize=1)
+def _squeezed() -> dict[str, str]:
+    """Body names keyed without spaces, for names only (one body per key)."""
+    out: dict[str, set[str]] = {}
+    for k, names in _body_keys().items():
+        out.setdefault(k.replace(" ", ""), set()).update(names)
+    return {k: next(iter(v)) for k, v in out.items() if len(v) == 1 and len(k) >= 8}
+
+
+@lru_cache(maxsize=1)
 def _provinces() -> dict[str, str]:
     out: dict[str, str] = {}
     for p in load("provinces.yaml")["provinces"]:
@@ -67,11 +76,15 @@ def _known_titles() -> set[str]:
 
 
 def snap_body(name: str) -> str:
-    """'Úy ban nhân dân tĩnh quảng ngãi' → 'Ủy ban nhân dân tỉnh Quảng Ngãi'."""
+    """'Úy ban nhân dân tĩnh quảng ngãi' → 'Ủy ban nhân dân tỉnh Quảng Ngãi';
+    OCR's lost spaces ('vàmôi') and litter ('__—') are read through."""
     k = _key(name)
     bodies = _bodies()
     if k in bodies and len(_body_keys().get(k, ())) == 1:
         return bodies[k]
+    squeezed = _squeezed().get(k.replace(" ", ""))
+    if squeezed:
+        return squeezed
     # a generic provincial body + a province name
     for loc in LOCALITY:
         lk = _key(loc)
@@ -87,8 +100,15 @@ def snap_title(title: str) -> str:
     """'Chu tịch lắc gnee' → 'Chủ tịch': the known title the value starts with."""
     from pipeline.folding import fold
 
-    if fold(title) in _known_titles():
+    ft = fold(title)
+    if ft in _known_titles():
         return title
+    # a known title followed by OCR litter from the signature ("Thứ trưởng jc")
+    words = title.split()
+    for cut in range(len(words) - 1, max(0, len(words) - 4), -1):
+        head = " ".join(words[:cut])
+        if fold(head) in _known_titles():
+            return head
     k = _key(title)
     for tk, t in _titles():
         if k == tk or k.startswith(tk + " ") and len(k.split()) - len(tk.split()) <= 3:

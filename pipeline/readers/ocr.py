@@ -196,6 +196,8 @@ def tsv_to_layout(tsv: str) -> str:
 
 def tidy_ocr_text(text: str) -> str:
     """Trim trailing spaces and runs of blank lines; keep the line structure."""
+    # tesseract writes the Icelandic eth (Ð) for a bold Đ, sometimes both ("QĐÐ")
+    text = text.replace("ĐÐ", "Đ").replace("Ð", "Đ")
     lines = [line.rstrip() for line in text.replace("\f", "").split("\n")]
     out: list[str] = []
     for line in lines:

@@ -114,6 +114,11 @@ def issuer_from_lines(pieces: list[str]) -> tuple[str, str | None] | None:
         return None
     from pipeline.vocabulary import snap_body
 
+    whole = org_case(" ".join(units))
+    known = snap_body(whole)
+    if known != whole:  # "BỘ NÔNG NGHIỆP VÀ MÔI / TRƯỜNG" wrapped in the middle of a name
+        return known, None
+
     name = snap_body(org_case(units[-1]))
     parent = snap_body(org_case(" ".join(units[:-1]))) if len(units) > 1 else None
     return name, parent

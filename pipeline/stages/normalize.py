@@ -59,20 +59,22 @@ def text_to_lines(text: str) -> list[Line]:
     """Lines (without the newline), pages counted at form feeds, noise marked."""
     lines: list[Line] = []
     page = 1
-    pos = 0
-    for raw_line in text.split("\n"):
-        start, end = pos, pos + len(raw_line)
-        pos = end + 1
-        while start < end and text[start] == "\f":
-            page += 1
-            start += 1
-        page += text[start:end].count("\f")
+    # a form feed ends a line and a page, even in the middle of a text line
+    for m in re.finditer(r"[^\n\f]*(?:\n|\f|$)", text):
+        start, end = m.start(), m.end()
+        if start == end:
+            continue
+        brk = text[end - 1] if text[end - 1] in "\n\f" else ""
+        if brk:
+            end -= 1
         for a, b in reflow(text, start, end):
             body = text[a:b].replace("\f", " ")
             stripped = body.strip()
             indent = len(body) - len(body.lstrip(" "))
             noise = bool(stripped) and (bool(_FRAMED_PAGE.match(stripped)) or bool(_CHROME.match(stripped)))
             lines.append(Line(Segment(a, b), page, indent, noise))
+        if brk == "\f":
+            page += 1
     _mark_page_numbers(text, lines)
     return lines
 
