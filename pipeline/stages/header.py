@@ -23,6 +23,7 @@ DATE = re.compile(
     r"tháng(?P<mraw>[^\n]{0,10}?)(?:năm|/)\s*[*_]*\s*(?P<y>\d{4})"
 )
 ILLEGIBLE_NUMBER = re.compile(r"(?:^|\n)[\s|*_]*(?:số\s*:?|s[oóòôốồơớ]\s*:)[^/\n]{1,14}?/\s*(?P<nota>[^\W\d_][\w&.-]*(?:\s*-\s*[\w&]+)*)")
+ARRIVAL_PREFIX = re.compile(r"\s*(?:ĐẾN|ĐEN|DEN|Đến)\s*(?:ngày|Ngày|số|Số)?[^\s\w]*[\d.⁄/:)(\-]*\S*\s+")
 _BLANK_OR_NUMBER = re.compile(r"^[\s.…_*]*(?P<n>\d{1,2})?[\s.…_*]*$")
 # characters OCR makes of a handwritten day or month: read as blank, never guessed
 _JUNK = re.compile(r"[^\s.…_*/]")
@@ -327,7 +328,11 @@ def _title_subject(state: WorkingState, left: View) -> None:
         blank = 0
         for j in range(title_idx + 1, min(len(lines), title_idx + 12)):
             ln = lines[j]
-            raw = text[ln.seg.start : ln.seg.end]
+            line_seg = _worded_piece(text, ln.seg)
+            stamp = ARRIVAL_PREFIX.match(text, line_seg.start, line_seg.end)
+            if stamp:  # "ĐẾN ngày …" of an arrival stamp run into the subject line
+                line_seg = Segment(stamp.end(), line_seg.end)
+            raw = text[line_seg.start : line_seg.end]
             s = raw.strip().strip("#*_ ").strip()
             if ln.noise or not s:
                 blank += 1
@@ -346,11 +351,11 @@ def _title_subject(state: WorkingState, left: View) -> None:
             if parts and len(s) > 95 and ln.indent < 3:
                 break
             parts.append(s)
-            segs.append(ln.seg)
+            segs.append(line_seg)
             blank = 0
         if parts:
             subj = _join_lines("\n".join(parts))
-            subj = re.sub(r"^(?:V/v|Về việc)\s*:?\s*", "", subj)
+            subj = re.sub(r"^[\W_]*(?:V/v|v/v|V/V|Về\s*việc|về\s*việc|Vê\s*việc|Vêviệc)\s*:?\s*", "", subj)
             f["subject"] = subj
             state.spans["subject"] = (segs[0].start, segs[-1].end)
             state.confidence["subject"] = 0.8
@@ -371,6 +376,27 @@ def _title_subject(state: WorkingState, left: View) -> None:
                 state.warn("doctype-missing")
     if "subject" not in f:
         state.warn("subject-missing")
+
+
+def _worded_piece(text: str, seg: Segment) -> Segment:
+    """The line without pieces that are not words (an arrival stamp or seal that
+    OCR read beside the subject: 'đ0.:†..: &      Xử phạt vi phạm hành chính')."""
+    from pipeline.readers.quality import token_verdict
+
+    pieces = split_columns(text, seg)
+    if len(pieces) < 2:
+        return seg
+    good = []
+    for p in pieces:
+        piece = text[p.start : p.end]
+        verdicts = [token_verdict(t) for t in piece.split()]
+        judged = [v for v in verdicts if v is not None]
+        litter = sum(1 for c in piece if not (c.isalpha() or c.isspace() or c in ",-")) / max(1, len(piece))
+        if judged and sum(judged) / len(judged) >= 0.6 and litter < 0.2:
+            good.append(p)
+    if not good:
+        return seg
+    return Segment(good[0].start, good[-1].end)
 
 
 def _type_title(text: str, seg: Segment) -> tuple[str, bool, Segment] | None:
