@@ -78,14 +78,6 @@ def atomic_write(path: Path, data: str) -> None:
         raise
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def process_one(path: str, out_path: str | None, version: str) -> dict[str, Any]:
     """Worker: extract one file; returns a small record (the JSON is written here)."""
     from pipeline import run_state
@@ -168,6 +160,8 @@ def run_batch(
         target = out_dir / output_name(f, taken) if out_dir else None
         if target is not None and not force:
             try:
+                from pipeline.readers import file_sha256
+
                 digest = file_sha256(f)
             except OSError:
                 digest = ""

@@ -87,10 +87,15 @@ def ascii_fold(text: str) -> str:
     return d.replace("đ", "d")
 
 
-def is_caps_line(s: str) -> bool:
-    """True when every letter of ``s`` is uppercase (and there are some)."""
+def caps_share(s: str) -> float:
+    """Share of the letters of ``s`` that are uppercase (0 when it has none)."""
     letters = [c for c in s if c.isalpha()]
-    return len(letters) >= 2 and all(c.isupper() for c in letters)
+    return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
+
+
+def is_caps(s: str, share: float = 0.8) -> bool:
+    """A caps line ("KT. CHỦ TỊCH"): at least two letters, mostly uppercase."""
+    return sum(c.isalpha() for c in s) >= 2 and caps_share(s) >= share
 
 
 def proper_case(s: str) -> str:

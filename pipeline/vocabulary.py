@@ -21,6 +21,7 @@ def _key(s: str) -> str:
 
 @lru_cache(maxsize=1)
 def _bodies() -> dict[str, str]:
+    """Diacritic-free key -> the first body name written that way."""
     out: dict[str, str] = {}
     for e in load("agencies.yaml")["agencies"]:
         for n in [e["name"], *(e.get("aliases") or [])]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from pipeline.folding import fold as fold_text
+from pipeline.folding import is_caps
 from pipeline.stage import Stage
 from pipeline.stages.header import org_case, split_items, title_case
 from pipeline.stages.layout import NOI_NHAN
@@ -45,7 +46,7 @@ def signer_from_lines(lines: list[str]) -> dict[str, str | None] | None:
             name, name_idx = s, i
             break
     titles = clean[:name_idx] if name_idx is not None else clean[:4]
-    titles = [t for t in titles if _caps(t)]
+    titles = [t for t in titles if is_caps(t)]
     if not titles and not name:
         return None
     authority = None
@@ -73,11 +74,6 @@ def signer_from_lines(lines: list[str]) -> dict[str, str | None] | None:
     position = snap_title(position) if position else None
     for_position = snap_title(for_position) if for_position and authority != "TM." else for_position
     return {"name": name, "position": position, "authority": authority, "for_position": for_position}
-
-
-def _caps(s: str) -> bool:
-    letters = [c for c in s if c.isalpha()]
-    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
 
 
 def _is_body(s: str) -> bool:
@@ -130,7 +126,7 @@ def _signer_fallback(state: WorkingState) -> dict[str, str | None] | None:
     for i in range(len(tail) - 1, -1, -1):
         if is_person_name(tail[i]):
             start = i
-            while start > 0 and _caps(tail[start - 1]) and i - start < 4:
+            while start > 0 and is_caps(tail[start - 1]) and i - start < 4:
                 start -= 1
             if start < i:
                 return signer_from_lines(tail[start : i + 1])

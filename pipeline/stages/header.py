@@ -8,6 +8,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from pipeline.folding import caps_share
 from pipeline.folding import fold as fold_text
 from pipeline.resources import load
 from pipeline.stage import Stage
@@ -202,7 +203,7 @@ class Header(Stage):
                 issuer_lines.append(ln)
         issuer_lines = [ln for ln in issuer_lines if not re.match(r"^\s*[-*_=. ]+\s*$", ln)]
         issuer_lines = [re.split(r"\s*-{3,}", ln)[0] for ln in issuer_lines]
-        iss = issuer_from_lines([ln for ln in issuer_lines if _caps_share(ln) >= 0.7])
+        iss = issuer_from_lines([ln for ln in issuer_lines if caps_share(ln) >= 0.7])
         if iss:
             f["issuer"] = {"name": iss[0], "parent": iss[1]}
             state.confidence["issuer"] = 0.9
@@ -253,13 +254,6 @@ class Header(Stage):
         if "issuer" not in f:
             state.warn("issuer-missing")
         return state
-
-
-def _caps_share(s: str) -> float:
-    letters = [c for c in s if c.isalpha()]
-    if not letters:
-        return 0.0
-    return sum(c.isupper() for c in letters) / len(letters)
 
 
 def _markers(state: WorkingState) -> None:

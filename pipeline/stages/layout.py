@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.folding import is_caps
 from pipeline.stage import Stage
 from pipeline.state import Line, WorkingState
 from pipeline.textview import Segment, strip_segment
@@ -259,7 +260,7 @@ def closing_columns(state: WorkingState, start: int) -> tuple[list[Segment], lis
             s = text[p.start : p.end]
             f = fold[p.start : p.end]
             if in_items and (
-                NOI_NHAN.match(f) or s.lstrip().startswith(("-", "+", "•", "–")) or not _is_caps(s)
+                NOI_NHAN.match(f) or s.lstrip().startswith(("-", "+", "•", "–")) or not is_caps(s)
             ):
                 if s.lstrip().startswith(("(", "[")) and left:
                     continue  # "(Đính kèm …)" notes under the list
@@ -279,11 +280,6 @@ def _person(s: str) -> bool:
     from pipeline.stages.closing import is_person_name
 
     return is_person_name(s.strip(" *_|"))
-
-
-def _is_caps(s: str) -> bool:
-    letters = [c for c in s if c.isalpha()]
-    return len(letters) >= 2 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
 
 
 class Layout(Stage):

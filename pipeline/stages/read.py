@@ -21,14 +21,6 @@ def guess_text_format(text: str) -> str:
     return "markdown" if md_lines >= 2 else "text"
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class Read(Stage):
     name = "read"
     provides = ("raw",)
@@ -48,7 +40,7 @@ class Read(Stage):
             assert state.path is not None
             path = Path(state.path)
             state.raw = readers.read_file(path)
-            state.sha256 = _sha256_file(path)
+            state.sha256 = readers.file_sha256(path)
         state.warnings.extend(state.raw.warnings)
         for k, v in state.raw.timings.items():
             state.timings[f"read:{k}"] = v
