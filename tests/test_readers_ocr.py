@@ -64,3 +64,14 @@ def test_multipage_tiff(generated, tmp_path: Path) -> None:
     assert raw.format == "image" and raw.pages == 2
     first, second = raw.text.split("\f")
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in first and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in second
+
+
+@pytest.mark.slow
+def test_ocr_word_confidence_lowers_field_confidence(generated) -> None:
+    """A field read through OCR carries the OCR word confidence in its own."""
+    from pipeline import extract
+
+    text_doc = extract(generated["pdf"])
+    scan_doc = extract(generated["seed-scan300.png"])
+    assert scan_doc.source.ocr
+    assert 0 < scan_doc.confidence["number"] < text_doc.confidence["number"]

@@ -42,6 +42,9 @@ def build_document(state: WorkingState) -> DirectiveDocument:
         if not state.text.strip() or any(w.code == "not-vietnamese" for w in warnings)
         else ("partial" if errors else "ok")
     )
+    # values read from OCR are only as sure as the words tesseract was sure of
+    ocr_factor = raw.ocr_confidence if raw.ocr and raw.ocr_confidence is not None else 1.0
+    confidence = {k: round(v * ocr_factor, 3) for k, v in state.confidence.items()}
     tasks = [
         Task(
             id=t["id"],
@@ -50,7 +53,7 @@ def build_document(state: WorkingState) -> DirectiveDocument:
             support=[Agency(name=n) for n in t.get("support", [])],
             deadline=Deadline(**t["deadline"]) if t.get("deadline") else None,
             span=t["span"],
-            confidence=round(t.get("confidence", 0.8), 3),
+            confidence=round(t.get("confidence", 0.8) * ocr_factor, 3),
         )
         for t in state.tasks
     ]
@@ -78,7 +81,7 @@ def build_document(state: WorkingState) -> DirectiveDocument:
         signer=Signer(**f["signer"]) if f.get("signer") else None,
         references=[Reference(**r) for r in f.get("references", [])],
         tasks=tasks,
-        confidence={k: round(v, 3) for k, v in state.confidence.items()},
+        confidence=confidence,
         spans=dict(state.spans),
         warnings=warnings,
         text=state.text,
