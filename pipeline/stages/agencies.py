@@ -28,7 +28,7 @@ def _naming() -> tuple[re.Pattern[str], list[str], int]:
     data = load("agency_patterns.yaml")
     heads = sorted(data["heads"], key=len, reverse=True)
     head_rx = re.compile(
-        r"(?<![\w])(?:" + "|".join(re.escape(h) for h in heads) + r")\s+(?=[A-ZĐÀ-Ỹ])"
+        r"(?<![\w])(?:" + "|".join(r"\s+".join(map(re.escape, h.split())) for h in heads) + r")\s+(?=[A-ZĐÀ-Ỹ])"
     )
     stops = sorted((fold_text(w) for w in data["stop_words"]), key=len, reverse=True)
     return head_rx, stops, int(data["group_qualifier_max_words"])
@@ -201,7 +201,10 @@ class Gazetteer:
                 continue
             if fold[a:].startswith(("công ty", "tổng công ty")):
                 # company names hold any words: up to the punctuation that ends the name
-                stop = re.search(r"[,;:.()\n]|\s{2,}|\s(?:chủ trì|phối hợp|có trách nhiệm|là|cùng|thực hiện|tổ chức)\b", text[m.end() : end])
+                stop = re.search(
+                    r"[,;:.()]|[ \t]{2,}|\n\s*\n|\s(?:chủ trì|phối hợp|có trách nhiệm|là|cùng|thực hiện|tổ chức|theo|trên|tại|về)\b",
+                    text[m.end() : end],
+                )
                 b = m.end() + (stop.start() if stop else len(text[m.end() : end]))
                 b = min(b, m.end() + 90)
             else:
