@@ -41,11 +41,6 @@ def _with_tone(base: str, tone: str) -> str:
     return unicodedata.normalize("NFC", base + tone)
 
 
-# oa, oe, uy at the end of a syllable (not followed by a letter) with the tone on
-# the second vowel: move it to the first.
-_OPEN = re.compile(r"(?<![^\W\d_])?([oOuU])([^\W\d_])(?![^\W\d_])")
-
-
 @lru_cache(maxsize=4096)
 def _fold_word(word: str) -> str:
     low = "".join(c.lower() if len(c.lower()) == 1 else c for c in word)
@@ -68,16 +63,9 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 def fold(text: str) -> str:
     """Lowercase, one tone placement, look-alikes mapped; same length as ``text``."""
-    out = _WORD.sub(lambda m: _fold_word(m.group(0)), text.translate(_LOOKALIKE))
-    if len(out) != len(text):  # a character whose lowercase changes length
-        return "".join(
-            o if len(o) == 1 else c for o, c in zip(_pairwise_fold(text), text, strict=True)
-        )
-    return out
-
-
-def _pairwise_fold(text: str) -> list[str]:
-    return [c.lower() for c in text]
+    # every step maps one character to one character (_fold_word keeps a
+    # character whose lowercase would be longer), so offsets carry over
+    return _WORD.sub(lambda m: _fold_word(m.group(0)), text.translate(_LOOKALIKE))
 
 
 def ascii_fold(text: str) -> str:
@@ -96,15 +84,3 @@ def caps_share(s: str) -> float:
 def is_caps(s: str, share: float = 0.8) -> bool:
     """A caps line ("KT. CHỦ TỊCH"): at least two letters, mostly uppercase."""
     return sum(c.isalpha() for c in s) >= 2 and caps_share(s) >= share
-
-
-def proper_case(s: str) -> str:
-    """'PHÓ CHỦ TỊCH' → 'Phó Chủ tịch'; 'ỦY BAN NHÂN DÂN TỈNH AN GIANG' kept for
-    names by ``title_name``. Titles: first word capitalised, the rest lower, except
-    words known as proper nouns are handled by the caller."""
-    words = s.split()
-    if not words:
-        return s
-    out = [words[0][:1].upper() + words[0][1:].lower()]
-    out += [w.lower() for w in words[1:]]
-    return " ".join(out)

@@ -20,22 +20,21 @@ def _key(s: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _bodies() -> dict[str, str]:
-    """Diacritic-free key -> the first body name written that way."""
-    out: dict[str, str] = {}
+def _body_keys() -> dict[str, list[str]]:
+    """Diacritic-free key -> the body names written that way, in list order."""
+    out: dict[str, list[str]] = {}
     for e in load("agencies.yaml")["agencies"]:
         for n in [e["name"], *(e.get("aliases") or [])]:
-            out.setdefault(_key(n), e["name"])
+            names = out.setdefault(_key(n), [])
+            if e["name"] not in names:
+                names.append(e["name"])
     return out
 
 
 @lru_cache(maxsize=1)
-def _body_keys() -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for e in load("agencies.yaml")["agencies"]:
-        for n in [e["name"], *(e.get("aliases") or [])]:
-            out.setdefault(_key(n), set()).add(e["name"])
-    return out
+def _bodies() -> dict[str, str]:
+    """Diacritic-free key -> the first body name written that way."""
+    return {k: names[0] for k, names in _body_keys().items()}
 
 
 @lru_cache(maxsize=1)

@@ -26,11 +26,9 @@ DATE = re.compile(
 ILLEGIBLE_NUMBER = re.compile(r"(?:^|\n)[\s|*_]*(?:số\s*:?|s[oóòôốồơớ]\s*:)[^/\n]{1,14}?/\s*(?P<nota>[^\W\d_][\w&.-]*(?:\s*-\s*[\w&]+)*)")
 ARRIVAL_PREFIX = re.compile(r"\s*(?:ĐẾN|ĐEN|DEN|Đến)\s*(?:ngày|Ngày|số|Số)?[^\s\w]*[\d.⁄/:)(\-]*\S*\s+")
 _BLANK_OR_NUMBER = re.compile(r"^[\s.…_*]*(?P<n>\d{1,2})?[\s.…_*]*$")
-# characters OCR makes of a handwritten day or month: read as blank, never guessed
-_JUNK = re.compile(r"[^\s.…_*/]")
 ORG_HEADS = (
     "sở ", "ban ", "văn phòng", "cục ", "chi cục", "phòng ", "trung tâm", "vụ ", "tổng cục",
-    "đảng ủy", "đảng ủy", "công an", "bộ chỉ huy", "trường ", "công ty", "viện ", "thanh tra",
+    "đảng ủy", "công an", "bộ chỉ huy", "trường ", "công ty", "viện ", "thanh tra",
     "kho bạc", "bảo hiểm", "ủy ban", "hội đồng", "đài ", "báo ", "tỉnh ủy", "thành ủy", "huyện ủy",
     "bộ ", "tòa án", "viện kiểm sát", "liên đoàn", "hội ", "đoàn ", "chi nhánh", "ngân hàng",
 )
@@ -393,13 +391,22 @@ def _worded_piece(text: str, seg: Segment) -> Segment:
     return Segment(good[0].start, good[-1].end)
 
 
+@lru_cache(maxsize=1)
+def _loose_titles() -> dict[str, str]:
+    """Type titles keyed without diacritics or punctuation ('quyet dinh')."""
+    from pipeline.folding import ascii_fold
+
+    titles, _ = type_tables()
+    return {re.sub(r"[^a-z ]", "", ascii_fold(k)): v for k, v in titles.items()}
+
+
 def _type_title(text: str, seg: Segment) -> tuple[str, bool, Segment] | None:
     """A type title in caps ("THÔNG BÁO") on the line, alone or beside OCR
     litter; OCR's tone slips ("QUYÉT ĐỊNH", "CHÍ THỊ") are read through."""
     from pipeline.folding import ascii_fold
 
     titles, _ = type_tables()
-    loose = {re.sub(r"[^a-z ]", "", ascii_fold(k)): v for k, v in titles.items()}
+    loose = _loose_titles()
     for p in split_columns(text, seg):
         raw = text[p.start : p.end].strip("#*_ ")
         if not raw.isupper():
@@ -466,7 +473,7 @@ def _recipients(state: WorkingState) -> None:
             if re.fullmatch(r"[|\s:*_-]+", s) or s.startswith("|"):
                 break
             is_item = s.startswith(("-", "–", "•", "+"))
-            prev = collapsed_prev(collected)
+            prev = collected[-1] if collected else ""
             if is_item or (prev and not prev.rstrip().endswith((";", ".", ":")) and len(s) < 80 and blank == 0 and not BODY_START.match(fold_text(s))):
                 collected.append(s if not is_item else "\n- " + s.lstrip("-–•+ "))
                 seg_end = nl.seg.end
@@ -481,6 +488,3 @@ def _recipients(state: WorkingState) -> None:
             state.confidence["recipients"] = 0.85
         return
 
-
-def collapsed_prev(collected: list[str]) -> str:
-    return collected[-1] if collected else ""

@@ -65,16 +65,21 @@ def classify_heading(fold_heading: str) -> str | None:
     return "directive" if m.group("directive") else "narrative"
 
 
+@lru_cache(maxsize=1)
+def _task_cues() -> re.Pattern[str]:
+    cues = sorted(section_tables()["task_cues"], key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, cues)) + r")(?!\w)")
+
+
 def is_fact(fold_s: str) -> bool:
     """'Tên dự án: Cụm công nghiệp Báo Đáp.' — a labelled fact that orders nothing."""
     m = re.match(r"^\s*([^:.;]{1,40}):\s", fold_s)
     if not m:
         return False
     label = m.group(1).strip(" *_")
-    t = section_tables()
-    if label not in t["fact_labels"]:
+    if label not in section_tables()["fact_labels"]:
         return False
-    return not any(re.search(r"(?<!\w)" + re.escape(c) + r"(?!\w)", fold_s) for c in t["task_cues"])
+    return not _task_cues().search(fold_s)
 
 
 def is_boilerplate(fold_s: str) -> bool:
@@ -308,7 +313,6 @@ class Tasks(Stage):
                     "text": txt,
                     "span": span,
                     "item": item,
-                    "view_range": (a, b),
                     "confidence": 0.8,
                 }
             )
