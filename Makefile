@@ -1,6 +1,10 @@
 # congvan — see README.md. `make setup run` on a fresh machine, `make test` for the suite.
 PY ?= python3
 OUT ?= out
+VENV ?= .venv
+BIN := $(VENV)/bin
+# apt-get through sudo when not root
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup run test lint bench eval schema
 
@@ -8,26 +12,29 @@ setup:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx vie \
 	   || ! command -v pdftotext >/dev/null || ! command -v soffice >/dev/null \
 	   || [ ! -d /usr/share/fonts/truetype/liberation2 ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    tesseract-ocr tesseract-ocr-vie poppler-utils fonts-liberation2 libreoffice-writer-nogui >/dev/null; \
 	fi
-	$(PY) -m pip install -q -e ".[dev]"
+	@# a virtual environment: Debian's system Python refuses pip installs (externally-managed-environment)
+	@$(PY) -c "import ensurepip" 2>/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; }
+	@[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e ".[dev]"
 
 run:
-	congvan extract corpus/docs --out $(OUT)
+	$(BIN)/congvan extract corpus/docs --out $(OUT)
 	@echo "JSON written to $(OUT)/ (one <file stem>.json per document; errors in $(OUT)/errors.jsonl if any)"
 
 test:
-	$(PY) -m pytest -q
+	$(BIN)/python -m pytest -q
 
 lint:
-	ruff check pipeline models tests && mypy pipeline models
+	$(BIN)/ruff check pipeline models tests && $(BIN)/mypy pipeline models
 
 eval: run
-	congvan eval $(OUT)
+	$(BIN)/congvan eval $(OUT)
 
 bench:
-	congvan bench
+	$(BIN)/congvan bench
 
 schema:
-	congvan schema > models/schema.json
+	$(BIN)/congvan schema > models/schema.json

@@ -8,10 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from models import DirectiveDocument
+from pipeline.errors import InputError
 from pipeline.stage import Pipeline
 from pipeline.state import WorkingState
 
-__all__ = ["Pipeline", "extract", "default_pipeline", "__version__"]
+__all__ = ["Pipeline", "extract", "extract_text", "default_pipeline", "__version__"]
 __version__ = "0.1.0"
 
 
@@ -52,41 +53,62 @@ def default_pipeline(strict: bool = False) -> Pipeline:
 _DEFAULT: Pipeline | None = None
 
 
-def _is_file(s: str) -> bool:
-    """Is this string the path of an existing file (rather than a document's text)?"""
-    if not s.strip() or "\n" in s or len(s) > 1024:
-        return False
-    try:
-        return Path(s).is_file()
-    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
-        return False
-
-
-def run_state(source: str | Path | bytes, *, name: str | None = None, strict: bool = False) -> WorkingState:
-    """Run the pipeline and return the final working state (with timings)."""
+def _pipeline(strict: bool) -> Pipeline:
     global _DEFAULT
     if strict:
-        pipe = default_pipeline(strict=True)
-    else:
-        if _DEFAULT is None:
-            _DEFAULT = default_pipeline()
-        pipe = _DEFAULT
+        return default_pipeline(strict=True)
+    if _DEFAULT is None:
+        _DEFAULT = default_pipeline()
+    return _DEFAULT
+
+
+def run_state(
+    source: str | Path | bytes, *, name: str | None = None, strict: bool = False, text: str | None = None
+) -> WorkingState:
+    """Run the pipeline and return the final working state (with timings).
+
+    ``source`` is a path (str or Path) or the document's bytes; ``text=`` gives
+    the document's text instead (then ``source`` is ignored).
+    """
     state = WorkingState()
-    if isinstance(source, bytes):
+    if text is not None:
+        state.given_text, state.path = text, name
+    elif isinstance(source, bytes):
         state.data, state.path = source, name
-    elif isinstance(source, Path) or (isinstance(source, str) and _is_file(source)):
-        state.path = str(source)
+    elif isinstance(source, (str, Path)):
+        s = str(source)
+        if "\n" in s or len(s) > 4096:
+            raise TypeError("extract() takes a path or bytes; this looks like a document's text: use extract_text()")
+        state.path = s
+        path = Path(s)
+        try:
+            exists = path.exists()
+        except (OSError, ValueError):
+            exists = False
+        if not exists:
+            raise InputError(s, "no such file (to extract text given as a string, use extract_text())")
     else:
-        state.given_text, state.path = str(source), name
-    return pipe.run(state)
+        raise TypeError(f"extract() takes a path or bytes, not {type(source).__name__}")
+    return _pipeline(strict).run(state)
 
 
 def extract(source: str | Path | bytes, *, name: str | None = None, strict: bool = False) -> DirectiveDocument:
-    """Extract one document: a path, the document's text, or its bytes.
+    """Extract one document from a file path or from its bytes (``name`` gives
+    bytes a file name for the format and messages).
 
-    Raises :class:`pipeline.errors.InputError` for a file that cannot be read.
+    Raises :class:`pipeline.errors.InputError` for a file that does not exist or
+    cannot be read. Text in a string goes to :func:`extract_text`.
     """
-    state = run_state(source, name=name, strict=strict)
+    return _document(run_state(source, name=name, strict=strict))
+
+
+def extract_text(text: str, *, name: str | None = None, strict: bool = False) -> DirectiveDocument:
+    """Extract one document given as text. The text gets the same repairs as a
+    file's bytes: legacy encodings (TCVN3, VNI), detached tone marks, NFC."""
+    return _document(run_state(b"", name=name, strict=strict, text=text))
+
+
+def _document(state: WorkingState) -> DirectiveDocument:
     doc = state.fields.get("_document")
     assert isinstance(doc, DirectiveDocument)
     return doc

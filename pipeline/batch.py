@@ -1,21 +1,43 @@
 """Batch extraction of many inputs: a pool of worker processes, resumable by
-content hash, atomic writes, bad inputs recorded in errors.jsonl, never lost."""
+content hash, atomic writes, bad inputs recorded in errors.jsonl, never lost.
+
+Guarantees (each has a test in tests/test_batch.py):
+- one output per input: outputs mirror the input tree (``DIR/a/cv.json`` for
+  ``FOLDER/a/cv.txt``); inputs that would share a name keep their suffix
+  (``x.txt.json``, ``x.pdf.json``);
+- only document files are read (:data:`INPUT_SUFFIXES`); anything else in a
+  folder is skipped with a record; the output folder and the JSONL file are
+  never read back as input; symbolic links are not followed out of a folder,
+  and pipes, devices and sockets are never opened;
+- progress is kept as it goes: the resume index and errors.jsonl are appended
+  after every document, so an interrupted run keeps what finished;
+- a re-run leaves one JSONL line per document.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import signal
+import stat
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
 
-INPUT_SUFFIXES = {".txt", ".md", ".text", ".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".docx", ".doc"}
+import jsonlines
+
+from pipeline.readers.dispatch import DOCUMENT_SUFFIXES
+
+INPUT_SUFFIXES = DOCUMENT_SUFFIXES
+INDEX_NAME = ".congvan-index.jsonl"
+ERRORS_NAME = "errors.jsonl"
 
 
 def pipeline_version() -> str:
@@ -25,48 +47,187 @@ def pipeline_version() -> str:
 
     root = Path(__file__).parent
     h = hashlib.sha256()
-    for p in sorted(list(root.rglob("*.py")) + list(root.rglob("*.yaml"))):
+    for p in sorted(list(root.rglob("*.py")) + list(root.rglob("*.yaml")) + list(root.rglob("*.json"))):
         h.update(p.relative_to(root).as_posix().encode())
         h.update(p.read_bytes())
     return f"{__version__}+{h.hexdigest()[:12]}"
 
 
-def iter_inputs(paths: Iterable[str], errors: list[dict[str, str]]) -> Iterator[Path]:
-    """Files under the given paths (folders walked recursively, symlink loops and
-    unreadable folders recorded as errors, not followed forever)."""
-    seen_dirs: set[tuple[int, int]] = set()
+def now_iso() -> str:
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input file: its path and where its output goes (relative, no suffix)."""
+
+    path: Path
+    rel: PurePosixPath  # path relative to the folder it was found in (or its name)
+    root_label: str  # the folder or file argument it came from
+
+
+def _record(records: list[dict[str, str]], path: str | Path, reason: str, stage: str, status: str = "failed") -> None:
+    records.append({"path": str(path), "reason": reason, "stage": stage, "status": status})
+
+
+def iter_inputs(
+    paths: Iterable[str],
+    records: list[dict[str, str]],
+    *,
+    exclude: Iterable[Path] = (),
+    follow_symlinks: bool = False,
+) -> Iterator[Input]:
+    """Document files under the given paths, in a stable order.
+
+    Folders are walked recursively. What is not read is recorded in ``records``:
+    missing paths and unreadable folders (status ``failed``), files that are not
+    documents, special files and links out of the folder (status ``skipped``).
+    ``exclude`` folders (the output folder) and files (the JSONL) are never read.
+    """
+    excluded = {p.resolve() for p in exclude}
     for p in paths:
         path = Path(p)
-        if path.is_dir():
-            for dirpath, dirnames, filenames in os.walk(path, followlinks=True, onerror=lambda e: errors.append({"path": str(e.filename), "reason": f"cannot open the folder: {e.strerror}", "stage": "walk"})):
-                try:
-                    st = os.stat(dirpath)
-                except OSError as e:
-                    errors.append({"path": dirpath, "reason": f"cannot open the folder: {e.strerror}", "stage": "walk"})
-                    dirnames[:] = []
-                    continue
-                key = (st.st_dev, st.st_ino)
-                if key in seen_dirs:
-                    errors.append({"path": dirpath, "reason": "symbolic link loop: this folder was already read", "stage": "walk"})
-                    dirnames[:] = []
-                    continue
-                seen_dirs.add(key)
-                dirnames.sort()
-                for name in sorted(filenames):
-                    if name.startswith("."):
-                        continue
-                    yield Path(dirpath) / name
-        elif path.exists() or path.is_symlink():
-            yield path
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            if path.is_symlink():
+                _record(records, path, "a symbolic link whose target does not exist", "walk")
+            else:
+                _record(records, path, "no such file or folder", "walk")
+            continue
+        except OSError as e:
+            _record(records, path, f"cannot open: {e.strerror}", "walk")
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk(path, records, excluded, follow_symlinks)
+        elif stat.S_ISREG(st.st_mode):
+            if path.resolve() in excluded:
+                continue
+            if path.suffix.lower() not in INPUT_SUFFIXES:
+                _record(records, path, _not_a_document(path), "walk")
+                continue
+            yield Input(path, PurePosixPath(path.name), path.parent.name or ".")
         else:
-            errors.append({"path": str(path), "reason": "no such file or folder", "stage": "walk"})
+            _record(records, path, "not a regular file (a pipe, device or socket): not read", "walk")
+
+
+def _not_a_document(path: Path) -> str:
+    kinds = ", ".join(sorted(INPUT_SUFFIXES))
+    return f"not a document type congvan reads ('{path.suffix or 'no suffix'}'; it reads {kinds})"
+
+
+def _walk(root: Path, records: list[dict[str, str]], excluded: set[Path], follow: bool) -> Iterator[Input]:
+    root_real = root.resolve()
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def onerror(e: OSError) -> None:
+        _record(records, str(e.filename), f"cannot open the folder: {e.strerror}", "walk")
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=follow, onerror=onerror):
+        here = Path(dirpath)
+        try:
+            st = os.stat(dirpath)
+        except OSError as e:
+            _record(records, dirpath, f"cannot open the folder: {e.strerror}", "walk")
+            dirnames[:] = []
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:
+            _record(records, dirpath, "symbolic link loop: this folder was already read", "walk", "skipped")
+            dirnames[:] = []
+            continue
+        seen_dirs.add(key)
+        keep = []
+        for d in sorted(dirnames):
+            sub = here / d
+            if d.startswith(".") or sub.resolve() in excluded:
+                continue
+            if sub.is_symlink() and not follow:
+                _record(records, sub, "a symbolic link to a folder: not followed (--follow-symlinks reads it)", "walk", "skipped")
+                continue
+            keep.append(d)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            f = here / name
+            try:
+                fst = f.lstat()
+            except OSError as e:
+                _record(records, f, f"cannot open: {e.strerror}", "walk")
+                continue
+            if stat.S_ISLNK(fst.st_mode):
+                try:
+                    target = f.resolve(strict=True)
+                    fst = target.stat()
+                except (OSError, RuntimeError):
+                    _record(records, f, "a symbolic link whose target does not exist", "walk", "skipped")
+                    continue
+                if not follow and not target.is_relative_to(root_real):
+                    _record(records, f, "a symbolic link that leads out of the folder: not followed (--follow-symlinks reads it)", "walk", "skipped")
+                    continue
+            if not stat.S_ISREG(fst.st_mode):
+                _record(records, f, "not a regular file (a pipe, device or socket): not read", "walk", "skipped")
+                continue
+            if f.resolve() in excluded:
+                continue
+            if f.suffix.lower() not in INPUT_SUFFIXES:
+                _record(records, f, _not_a_document(f), "walk", "skipped")
+                continue
+            yield Input(f, PurePosixPath(f.relative_to(root).as_posix()), root.name or ".")
+
+
+def assign_outputs(inputs: list[Input]) -> dict[Path, str]:
+    """Output path (relative to DIR, with .json) for each input; never two alike.
+
+    ``a/cv.txt`` → ``a/cv.json``; inputs that would share that name keep their
+    suffix (``x.txt.json``, ``x.pdf.json``); inputs from different arguments that
+    still collide are put under their argument's name, then numbered.
+    """
+    by_stem: dict[str, list[Input]] = {}
+    for i in inputs:
+        by_stem.setdefault(str(i.rel.with_suffix("")).lower(), []).append(i)
+    first: dict[Path, str] = {}
+    for group in by_stem.values():
+        for i in group:
+            first[i.path] = str(i.rel.with_suffix("")) if len(group) == 1 else str(i.rel)
+    counts: dict[str, int] = {}
+    for name in first.values():
+        counts[name.lower()] = counts.get(name.lower(), 0) + 1
+    out: dict[Path, str] = {}
+    used: set[str] = set()
+    for i in inputs:
+        name = first[i.path]
+        if counts[name.lower()] > 1:
+            name = f"{i.root_label}/{name}"
+        base, n = name, 1
+        while name.lower() in used:
+            n += 1
+            name = f"{base}~{n}"
+        used.add(name.lower())
+        out[i.path] = name + ".json"
+    return out
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: Path, data: str) -> None:
-    """Write via a temp file in the same folder and rename: never half a file."""
+    """Write via a temp file in the same folder and rename: never half a file.
+    The file gets the user's usual permissions (0666 less the umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + path.name, suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(data)
             fh.flush()
@@ -78,7 +239,111 @@ def atomic_write(path: Path, data: str) -> None:
         raise
 
 
-def process_one(path: str, out_path: str | None, version: str) -> dict[str, Any]:
+class AppendLog:
+    """An append-only JSON-lines file, flushed after every record (jsonlines)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: IO[str] | None = None
+        self._writer: jsonlines.Writer | None = None
+
+    def write(self, obj: dict[str, Any]) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = self.path.open("a", encoding="utf-8")
+            self._writer = jsonlines.Writer(self._fh, compact=True, flush=True, dumps=_dumps)
+        self._writer.write(obj)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self._fh is not None:
+            self._fh.close()
+        self._writer = self._fh = None
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Records of a JSON-lines file; a torn last line (a killed run) is ignored."""
+    if not path.exists():
+        return
+    with jsonlines.open(path, loads=json.loads) as reader:
+        try:
+            yield from reader.iter(type=dict, skip_invalid=True)
+        except jsonlines.InvalidLineError:
+            return
+
+
+def rewrite_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
+    atomic_write(path, "".join(_dumps(r) + "\n" for r in records))
+
+
+class JsonlSink:
+    """The --jsonl output: one line per document, also after re-runs.
+
+    New lines are appended as documents finish; at the end, lines superseded
+    by a newer line for the same input are dropped (atomic rewrite)."""
+
+    def __init__(self, target: Path | None) -> None:
+        self.target = target  # None: standard output
+        self.keys: dict[str, int] = {}
+        self.replaced = 0
+        self.log = AppendLog(target) if target is not None else None
+        if target is not None:
+            for rec in read_jsonl(target):
+                key = (rec.get("source") or {}).get("path")
+                if key:
+                    self.keys[key] = self.keys.get(key, 0) + 1
+
+    def has(self, key: str) -> bool:
+        return key in self.keys
+
+    def write_json(self, data: str) -> None:
+        obj = json.loads(data)
+        if self.log is None:
+            sys.stdout.write(_dumps(obj) + "\n")
+            sys.stdout.flush()
+            return
+        key = (obj.get("source") or {}).get("path")
+        if key:
+            if key in self.keys:
+                self.replaced += 1
+            self.keys[key] = self.keys.get(key, 0) + 1
+        self.log.write(obj)
+
+    def close(self) -> None:
+        if self.log is None:
+            return
+        self.log.close()
+        assert self.target is not None
+        if self.replaced or any(n > 1 for n in self.keys.values()):
+            last: dict[str, dict[str, Any]] = {}
+            order: list[str] = []
+            rest: list[dict[str, Any]] = []
+            for rec in read_jsonl(self.target):
+                key = (rec.get("source") or {}).get("path")
+                if not key:
+                    rest.append(rec)
+                    continue
+                if key not in last:
+                    order.append(key)
+                last[key] = rec
+            rewrite_jsonl(self.target, rest + [last[k] for k in order])
+
+
+# ---------------------------------------------------------------- the worker
+
+
+def _failure(code: str | None) -> str:
+    from pipeline.errors import stage_of
+
+    return stage_of(code) if code else "pipeline"
+
+
+def process_one(path: str, out_path: str | None) -> dict[str, Any]:
     """Worker: extract one file; returns a small record (the JSON is written here)."""
     from pipeline import run_state
     from pipeline.errors import InputError
@@ -90,10 +355,9 @@ def process_one(path: str, out_path: str | None, version: str) -> dict[str, Any]
         if doc.status == "failed":
             first = next((w for w in doc.warnings if w.level == "error"), None)
             reason = first.message if first else "nothing could be extracted"
-            return {"path": path, "status": "failed", "reason": reason, "stage": first.code if first else "pipeline", "seconds": time.perf_counter() - t0}
-        payload = doc.model_dump(mode="json")
-        payload["pipeline_version"] = version
-        data = json.dumps(payload, ensure_ascii=False, indent=1)
+            code = first.code if first else None
+            return {"path": path, "status": "failed", "reason": reason, "stage": _failure(code), "code": code, "seconds": time.perf_counter() - t0}
+        data = doc.model_dump_json(indent=1)
         if out_path:
             atomic_write(Path(out_path), data)
         return {
@@ -107,9 +371,17 @@ def process_one(path: str, out_path: str | None, version: str) -> dict[str, Any]
             "sha256": doc.source.sha256,
         }
     except InputError as e:
-        return {"path": path, "status": "failed", "reason": e.reason, "stage": e.stage, "seconds": time.perf_counter() - t0}
+        return {"path": path, "status": "failed", "reason": e.reason, "stage": e.stage, "code": "input-error", "seconds": time.perf_counter() - t0}
     except Exception as e:  # a defect: still never stop the batch
-        return {"path": path, "status": "failed", "reason": f"internal error: {type(e).__name__}: {e}", "stage": "pipeline", "seconds": time.perf_counter() - t0}
+        return {"path": path, "status": "failed", "reason": f"internal error: {type(e).__name__}: {e}", "stage": "pipeline", "code": "internal-error", "seconds": time.perf_counter() - t0}
+
+
+def _worker_init() -> None:
+    # Ctrl-C is the parent's to handle: it stops the pool and keeps what finished.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# ---------------------------------------------------------------- the batch
 
 
 @dataclass
@@ -117,20 +389,50 @@ class BatchResult:
     ok: int = 0
     partial: int = 0
     failed: int = 0
-    skipped: int = 0
+    skipped: int = 0  # unchanged since the last run
+    not_read: int = 0  # not documents, special files, links out of the folder
     pages: int = 0
     seconds: float = 0.0
+    total: int = 0  # documents to extract this run
+    interrupted: bool = False
     errors: list[dict[str, str]] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def left(self) -> int:
+        return self.total - self.ok - self.partial - self.failed
 
-def output_name(path: Path, taken: dict[str, Path]) -> str:
-    """DIR/<stem>.json; two inputs with one stem get the second's suffix added."""
-    stem = path.stem
-    if stem in taken and taken[stem] != path:
-        stem = f"{path.stem}.{path.suffix.lstrip('.')}"
-    taken.setdefault(stem, path)
-    return stem + ".json"
+
+class BatchSetupError(ValueError):
+    """The command cannot start: a bad --out or --jsonl, say (exit code 2)."""
+
+
+def check_targets(out_dir: Path | None, jsonl: Path | None) -> None:
+    """Fail before any work when an output cannot be written."""
+    if out_dir is not None:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise BatchSetupError(f"--out {out_dir}: exists and is not a folder")
+        probe = out_dir
+        while not probe.exists():
+            probe = probe.parent
+        if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+            raise BatchSetupError(f"--out {out_dir}: cannot create or write this folder (permission denied at {probe})")
+    if jsonl is not None:
+        if jsonl.exists() and jsonl.is_dir():
+            raise BatchSetupError(f"--jsonl {jsonl}: is a folder, not a file")
+        parent = jsonl.parent
+        if not parent.is_dir():
+            raise BatchSetupError(f"--jsonl {jsonl}: the folder {parent} does not exist")
+        if not os.access(parent, os.W_OK | os.X_OK) or (jsonl.exists() and not os.access(jsonl, os.W_OK)):
+            raise BatchSetupError(f"--jsonl {jsonl}: cannot write here (permission denied)")
+
+
+def _load_index(path: Path) -> dict[str, dict[str, Any]]:
+    index: dict[str, dict[str, Any]] = {}
+    for rec in read_jsonl(path):
+        if "output" in rec:
+            index[rec["output"]] = rec
+    return index
 
 
 def run_batch(
@@ -139,97 +441,176 @@ def run_batch(
     *,
     workers: int = 1,
     force: bool = False,
-    jsonl: Path | None = None,
+    jsonl: Path | str | None = None,
+    follow_symlinks: bool = False,
     progress: Callable[[dict[str, Any], int, int], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> BatchResult:
+    """Extract every document under ``inputs``.
+
+    Writes ``out_dir/<relative path>.json`` per document and/or JSON lines to
+    ``jsonl`` (a path, or ``"-"`` for standard output). Inputs whose content
+    hash already has an output from the same pipeline version are skipped
+    unless ``force``. Stops cleanly on SIGINT/SIGTERM (``interrupted``).
+    """
     res = BatchResult()
     t0 = time.perf_counter()
+    jsonl_path = None if jsonl in (None, "-") else Path(str(jsonl))
+    check_targets(out_dir, jsonl_path)
     version = pipeline_version()
-    files = list(iter_inputs(inputs, res.errors))
-    taken: dict[str, Path] = {}
-    todo: list[tuple[Path, Path | None]] = []
-    index_path = out_dir / ".congvan-index.json" if out_dir else None
-    index: dict[str, dict[str, str]] = {}
-    if index_path and index_path.exists():
-        try:
-            index = json.loads(index_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            index = {}
-    hashes: dict[str, str] = {}
-    for f in files:
-        target = out_dir / output_name(f, taken) if out_dir else None
-        if target is not None and not force:
-            try:
-                from pipeline.readers import file_sha256
 
-                digest = file_sha256(f)
-            except OSError:
-                digest = ""
-            hashes[str(f)] = digest
-            prev = index.get(target.name)
-            if digest and prev and prev.get("sha256") == digest and prev.get("version") == version and target.exists():
-                res.skipped += 1
-                continue
-        todo.append((f, target))
-    jfh = jsonl.open("a", encoding="utf-8") if jsonl else None
-    total = len(todo)
+    # where the resume index and the error log live
+    if out_dir is not None:
+        state_dir, index_path, errors_path = out_dir, out_dir / INDEX_NAME, out_dir / ERRORS_NAME
+    elif jsonl_path is not None:
+        state_dir = jsonl_path.parent
+        index_path = state_dir / f".{jsonl_path.name}.congvan-index.jsonl"
+        errors_path = state_dir / f"{jsonl_path.stem}.errors.jsonl"
+    else:
+        state_dir, index_path, errors_path = None, None, None
+
+    exclude = [p for p in (out_dir, jsonl_path, index_path, errors_path) if p is not None]
+    walk_records: list[dict[str, str]] = []
+    files = list(iter_inputs(inputs, walk_records, exclude=exclude, follow_symlinks=follow_symlinks))
+    outputs = assign_outputs(files)
+    index = _load_index(index_path) if index_path else {}
+    errors_log = AppendLog(errors_path) if errors_path else None
+    index_log = AppendLog(index_path) if index_path else None
+    sink = JsonlSink(jsonl_path) if jsonl is not None else None
+    stamp = now_iso()
+
+    def log_error(e: dict[str, str]) -> None:
+        res.errors.append(e)
+        if errors_log is not None:
+            errors_log.write({"time": now_iso(), **e})
+
+    for rec in walk_records:
+        if rec["status"] == "skipped":
+            res.not_read += 1
+        else:
+            res.failed += 1
+        log_error(rec)
+
+    from pipeline.readers import file_sha256
+
+    todo: list[tuple[Input, str, Path | None, str]] = []
+    for f in files:
+        rel_out = outputs[f.path]
+        target = out_dir / rel_out if out_dir else None
+        try:
+            digest = file_sha256(f.path)
+        except OSError:
+            digest = ""
+        if not force and digest:
+            prev = index.get(rel_out)
+            if prev is not None and prev.get("sha256") == digest and prev.get("version") == version:
+                key = str(f.path)
+                if target is not None and target.exists():
+                    res.skipped += 1
+                    if sink is not None and sink.target is not None and not sink.has(key):
+                        sink.write_json(target.read_text(encoding="utf-8"))
+                    continue
+                if target is None and sink is not None and sink.target is not None and sink.has(key):
+                    res.skipped += 1
+                    continue
+        todo.append((f, rel_out, target, digest))
+    res.total = len(todo)
+    if on_start:
+        on_start(res.total)
     done = 0
 
-    def handle(rec: dict[str, Any], target: Path | None) -> None:
+    def handle(rec: dict[str, Any], item: tuple[Input, str, Path | None, str]) -> None:
         nonlocal done
+        f, rel_out, target, digest = item
         done += 1
         res.records.append(rec)
         st = rec["status"]
         if st == "failed":
             res.failed += 1
-            res.errors.append({"path": rec["path"], "reason": rec.get("reason", ""), "stage": rec.get("stage", "")})
+            log_error({"path": rec["path"], "status": "failed", "reason": rec.get("reason", ""), "stage": rec.get("stage", ""), "code": rec.get("code") or ""})
         else:
             res.ok += st == "ok"
             res.partial += st == "partial"
             res.pages += rec.get("pages", 0)
-            if target is not None:
-                index[target.name] = {"sha256": rec.get("sha256", ""), "version": version, "input": rec["path"]}
-            if jfh is not None:
+            if sink is not None:
                 data = rec["json"] if rec.get("json") else (target.read_text(encoding="utf-8") if target else "")
-                jfh.write(json.dumps(json.loads(data), ensure_ascii=False) + "\n")
-                jfh.flush()
+                sink.write_json(data)
+            if index_log is not None:
+                entry = {"output": rel_out, "input": rec["path"], "sha256": rec.get("sha256") or digest, "version": version, "status": st, "time": now_iso()}
+                index[rel_out] = entry
+                index_log.write(entry)
         if progress:
-            progress(rec, done, total)
+            progress(rec, done, res.total)
 
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    old_term = None
     try:
-        if workers <= 1 or total <= 1:
-            for f, target in todo:
-                handle(process_one(str(f), str(target) if target else None, version), target)
+        old_term = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread
+        old_term = None
+    pool: ProcessPoolExecutor | None = None
+    try:
+        if workers <= 1 or res.total <= 1:
+            for item in todo:
+                f, _, target, _ = item
+                handle(process_one(str(f.path), str(target) if target else None), item)
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                pending: dict[Future[dict[str, Any]], Path | None] = {}
-                it = iter(todo)
-                for f, target in it:
-                    pending[pool.submit(process_one, str(f), str(target) if target else None, version)] = target
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+            pending: dict[Future[dict[str, Any]], tuple[Input, str, Path | None, str]] = {}
+            it = iter(todo)
+
+            def fill() -> None:
+                for item in it:
+                    f, _, target, _ = item
+                    pending[pool.submit(process_one, str(f.path), str(target) if target else None)] = item  # type: ignore[union-attr]
                     if len(pending) >= workers * 2:
                         break
-                while pending:
-                    fin, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in fin:
-                        target = pending.pop(fut)
-                        handle(fut.result(), target)
-                    for f, target in it:
-                        pending[pool.submit(process_one, str(f), str(target) if target else None, version)] = target
-                        if len(pending) >= workers * 2:
-                            break
+
+            fill()
+            while pending:
+                fin, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in fin:
+                    handle(fut.result(), pending.pop(fut))
+                fill()
+            pool.shutdown()
+            pool = None
+    except KeyboardInterrupt:
+        res.interrupted = True
     finally:
-        if jfh is not None:
-            jfh.close()
-        if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            if index_path is not None:
-                atomic_write(index_path, json.dumps(index, ensure_ascii=False, indent=0))
-            if res.errors:
-                with (out_dir / "errors.jsonl").open("a", encoding="utf-8") as fh:
-                    for e in res.errors:
-                        fh.write(json.dumps(e, ensure_ascii=False) + "\n")
+        if pool is not None:
+            _kill_pool(pool)
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+        if sink is not None:
+            sink.close()
+        if errors_log is not None:
+            errors_log.close()
+        if index_log is not None and index_path is not None:
+            index_log.close()
+            _compact_index(index_path, index, stamp)
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop at once: cancel what has not started and end the workers."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=5)
+
+
+def _compact_index(path: Path, index: dict[str, dict[str, Any]], stamp: str) -> None:
+    """One line per output in the resume index (it only ever grows while a run goes)."""
+    try:
+        rewrite_jsonl(path, index.values())
+    except OSError:
+        pass
 
 
 def print_error(e: dict[str, str]) -> None:

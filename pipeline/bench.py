@@ -368,7 +368,7 @@ def split_document(text: str) -> tuple[str, str, str]:
     """(header, body, closing) of a document by the pipeline's own layout stage."""
     from pipeline import run_state
 
-    state = run_state(text)
+    state = run_state(b"", text=text)
     lines = state.lines
     start = state.header_end if state.header_end > 0 else state.body_start
     a = lines[start].seg.start if start < len(lines) else 0
@@ -561,7 +561,7 @@ def _one_doc(path: str, out_path: str | None, version: str) -> dict[str, Any]:
     from pipeline.batch import process_one
 
     c0 = _cpu()
-    rec = process_one(path, out_path, version)
+    rec = process_one(path, out_path)
     rec["cpu_seconds"] = _cpu() - c0
     rec.pop("json", None)
     rec["rss"] = _rss()
@@ -1097,7 +1097,7 @@ def _stages_lines(stages: dict[str, dict[str, float]], limit: int = 14) -> list[
     return lines
 
 
-def format_report(res: dict[str, Any]) -> str:
+def format_report(res: dict[str, Any], show_targets: bool = False) -> str:
     """The results as a readable table."""
     m = res["machine"]
     commit = (res.get("commit") or "unknown")[:12] + (" (uncommitted changes)" if res.get("dirty") else "")
@@ -1181,11 +1181,11 @@ def format_report(res: dict[str, Any]) -> str:
         + "; ".join(f"{k} " + ", ".join(f"{x['self_mb']:.0f}" for x in v) for k, v in mem["by_run"].items()),
         "  subprocesses (RUSAGE_CHILDREN of a small worker): "
         + ", ".join(f"{k} {_f(v, 0)} MB" for k, v in mem["subprocess_mb"].items()),
-        "",
-        "TARGETS (issue 5)",
     ]
-    for tg in res["targets"]:
-        mark = {True: "ok  ", False: "MISS", None: "n/a "}[tg["met"]]
-        lines.append(f"  {mark} {tg['name']:<32} {_f(tg['value']):>8}  (target {tg['target']})")
+    if show_targets:
+        lines += ["", "DEVELOPMENT TARGETS"]
+        for tg in res["targets"]:
+            mark = {True: "ok  ", False: "MISS", None: "n/a "}[tg["met"]]
+            lines.append(f"  {mark} {tg['name']:<32} {_f(tg['value']):>8}  (target {tg['target']})")
     lines.append(f"\n{res['seconds_total']:.0f} s in all")
     return "\n".join(lines)

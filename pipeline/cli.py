@@ -3,110 +3,226 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.core
 
-app = typer.Typer(add_completion=False, help="Vietnamese administrative documents to trackable tasks.")
+# typer prints an argument's Python type in help ("PATH... <list[str]>"): a clerk needs the name only
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign,assignment]
+
+EXIT_OK, EXIT_INPUT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _version(value: bool) -> None:
+    if value:
+        from pipeline import __version__
+        from pipeline.batch import pipeline_version
+
+        print(f"congvan {__version__} (pipeline {pipeline_version()})")
+        raise typer.Exit(0)
+
+
+app = typer.Typer(add_completion=False, rich_markup_mode=None, help="Vietnamese administrative documents to trackable tasks.")
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, metavar="", help="print the version and exit")
+    ] = False,
+) -> None:
+    """Vietnamese administrative documents to trackable tasks."""
+
+
+def _log_level(quiet: bool, verbose: int) -> int:
+    return logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+
+
+def default_workers(paths: list[str]) -> int:
+    """1 worker for small text batches, one per core otherwise.
+
+    Measured (README 'Speed'): starting a worker costs ~2 CPU-s of imports, so
+    17 text files took 9.3 s with 2 workers and 6.2 s with 1; PDFs, scans and
+    large batches pay that back many times over.
+    """
+    from pipeline.readers.dispatch import TEXT_SUFFIXES
+
+    cores = os.cpu_count() or 1
+    light, heavy = 0, 0
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for i, f in enumerate(path.rglob("*")):
+                if i > 5000:
+                    return cores
+                if f.suffix.lower() in TEXT_SUFFIXES:
+                    light += 1
+                elif f.is_file():
+                    heavy += 1
+        elif path.suffix.lower() in TEXT_SUFFIXES:
+            light += 1
+        else:
+            heavy += 1
+    return 1 if heavy == 0 and light < 200 else cores
 
 
 @app.command()
 def extract(
-    paths: Annotated[list[str], typer.Argument(help="files or folders; '-' reads standard input")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="folder for <stem>.json outputs")] = None,
-    jsonl: Annotated[Path | None, typer.Option("--jsonl", help="append one JSON line per document")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-w", help="worker processes (default: cores)")] = 0,
-    force: Annotated[bool, typer.Option("--force", help="redo inputs that already have an output")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="files or folders; '-' alone reads standard input")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="DIR", help="write DIR/<path in the input folder>.json per document")
+    ] = None,
+    jsonl: Annotated[
+        str | None, typer.Option("--jsonl", metavar="FILE", help="one JSON line per document ('-': standard output)")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", metavar="N", help="worker processes (default: 1 for fewer than 200 text files, else one per core)")
+    ] = 0,
+    force: Annotated[bool, typer.Option("--force", metavar="", help="redo inputs that already have an output")] = False,
+    follow_symlinks: Annotated[
+        bool, typer.Option("--follow-symlinks", metavar="", help="follow symbolic links out of the input folders")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="print only errors")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, metavar="", help="more detail (-vv: debug)")] = 0,
 ) -> None:
-    """Extract documents to the contract JSON."""
-    import os
+    """Extract documents to the contract JSON. Exit codes: 0 done, 1 some input failed,
+    2 bad command line or output path, 130 interrupted (finished work is kept)."""
+    from pipeline.batch import BatchSetupError, print_error, run_batch
 
-    from pipeline.batch import print_error, run_batch
-
-    if paths == ["-"]:
-        from pipeline import extract as extract_one
-
-        data = sys.stdin.buffer.read()
-        try:
-            doc = extract_one(data, name="stdin")
-        except Exception as e:  # InputError and friends
-            print(f"congvan: standard input: {getattr(e, 'reason', e)}", file=sys.stderr)
-            raise typer.Exit(1) from None
-        payload = doc.model_dump_json(indent=1)
-        if out:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "stdin.json").write_text(payload, encoding="utf-8")
-        if jsonl:
-            with jsonl.open("a", encoding="utf-8") as fh:
-                fh.write(doc.model_dump_json() + "\n")
-        if not out and not jsonl:
-            print(payload)
-        return
+    logging.basicConfig(level=_log_level(quiet, verbose), format="congvan: %(message)s", stream=sys.stderr)
+    if "-" in paths:
+        if paths != ["-"]:
+            print("congvan: '-' (standard input) cannot be mixed with other inputs", file=sys.stderr)
+            raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(_extract_stdin(out, jsonl))
     if out is None and jsonl is None:
         print("congvan: give --out DIR or --jsonl FILE", file=sys.stderr)
-        raise typer.Exit(2)
-    n_workers = workers or (os.cpu_count() or 1)
+        raise typer.Exit(EXIT_USAGE)
+    n_workers = workers or default_workers(paths)
     bar = _Progress(enabled=not quiet and sys.stderr.isatty())
-    res = run_batch(paths, out, workers=n_workers, force=force, jsonl=jsonl, progress=bar.update)
+    try:
+        res = run_batch(
+            paths, out, workers=n_workers, force=force, jsonl=jsonl, follow_symlinks=follow_symlinks,
+            progress=bar.update, on_start=bar.start,
+        )
+    except BatchSetupError as e:
+        print(f"congvan: {e}", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE) from None
     bar.close()
     for err in res.errors:
-        print_error(err)
+        if err.get("status") == "failed" or verbose:
+            print_error(err)
     rate = res.pages / res.seconds if res.seconds else 0.0
-    print(
-        f"congvan: {res.ok} ok, {res.partial} partial, {res.failed} failed, {res.skipped} skipped "
-        f"(unchanged) in {res.seconds:.1f}s, {rate:.1f} pages/s"
-        + (f"; JSON in {out}" if out else "")
-        + (f"; JSON lines in {jsonl}" if jsonl else ""),
-        file=sys.stderr,
-    )
+    if not quiet or res.interrupted:
+        print(
+            f"congvan: {res.ok} ok, {res.partial} partial, {res.failed} failed, {res.skipped} skipped "
+            f"(unchanged), {res.not_read} not documents or not followed, in {res.seconds:.1f}s, {rate:.1f} pages/s"
+            + (f"; JSON in {out}" if out else "")
+            + (f"; JSON lines in {jsonl}" if jsonl and jsonl != "-" else ""),
+            file=sys.stderr,
+        )
+    if res.interrupted:
+        print(
+            f"congvan: interrupted: {res.ok + res.partial + res.failed} of {res.total} documents finished and kept, "
+            f"{res.left} left; run the same command again to go on",
+            file=sys.stderr,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED)
     if res.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_INPUT_FAILED)
+
+
+def _extract_stdin(out: Path | None, jsonl: str | None) -> int:
+    """One document from standard input; the JSON to stdout, --out DIR/stdin.json or --jsonl."""
+    from pipeline import extract as extract_one
+    from pipeline.batch import JsonlSink, atomic_write
+
+    data = sys.stdin.buffer.read()
+    try:
+        doc = extract_one(data, name=None)
+    except Exception as e:  # InputError and friends
+        print(f"congvan: standard input: {getattr(e, 'reason', e)}", file=sys.stderr)
+        return EXIT_INPUT_FAILED
+    if doc.status == "failed":
+        first = next((w for w in doc.warnings if w.level == "error"), None)
+        print(f"congvan: standard input: {first.message if first else 'nothing could be extracted'}", file=sys.stderr)
+        return EXIT_INPUT_FAILED
+    payload = doc.model_dump_json(indent=1)
+    if out:
+        atomic_write(out / "stdin.json", payload)
+    if jsonl:
+        sink = JsonlSink(None if jsonl == "-" else Path(jsonl))
+        sink.write_json(payload)
+        sink.close()
+    if not out and not jsonl:
+        print(payload)
+    return EXIT_OK
 
 
 class _Progress:
-    """One status line on stderr: files, pages, ETA, current file."""
+    """A tqdm bar on stderr: files, pages, rate, ETA and the current file."""
 
     def __init__(self, enabled: bool) -> None:
-        import time
-
         self.enabled = enabled
-        self.t0 = time.perf_counter()
         self.pages = 0
+        self.bar: Any = None
+
+    def start(self, total: int) -> None:
+        if self.enabled and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="doc", file=sys.stderr, dynamic_ncols=True, leave=True)
 
     def update(self, rec: dict[str, Any], done: int, total: int) -> None:
-        import time
-
         self.pages += rec.get("pages", 0) or 0
-        if not self.enabled:
-            return
-        el = time.perf_counter() - self.t0
-        eta = el / done * (total - done) if done else 0.0
-        name = Path(rec["path"]).name[:40]
-        sys.stderr.write(f"\r[{done}/{total}] {self.pages} pages, ETA {eta:5.0f}s  {name:<40}")
-        sys.stderr.flush()
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{self.pages} pages, {Path(rec['path']).name[:30]}", refresh=False)
+            self.bar.update(1)
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
+        if self.bar is not None:
+            self.bar.close()
 
 
 @app.command("eval")
 def eval_cmd(
-    pred: Annotated[Path, typer.Argument(help="folder of predicted <stem>.json")],
-    corpus: Annotated[Path, typer.Option(help="corpus folder with manifest.jsonl and gold/")] = Path("corpus"),
-    kind: Annotated[list[str] | None, typer.Option(help="only documents of this kind: text, pdf-text, scan")] = None,
-    ids: Annotated[list[str] | None, typer.Option("--id", help="only these document ids")] = None,
-    misses: Annotated[int, typer.Option(help="misses to print per field")] = 20,
-    json_out: Annotated[Path | None, typer.Option("--json", help="write the scores as JSON")] = None,
+    pred: Annotated[Path, typer.Argument(metavar="PRED_DIR", help="folder of predicted JSON (from congvan extract corpus/docs --out PRED_DIR)")],
+    corpus: Annotated[Path, typer.Option(metavar="DIR", help="corpus folder with manifest.jsonl, split.json and gold/")] = Path("corpus"),
+    part: Annotated[list[str] | None, typer.Option(metavar="PART", help="only this part of the split: dev or test")] = None,
+    kind: Annotated[list[str] | None, typer.Option(metavar="KIND", help="only documents of this kind: text, word, pdf-text, scan")] = None,
+    ids: Annotated[list[str] | None, typer.Option("--id", metavar="ID", help="only these document ids")] = None,
+    misses: Annotated[int, typer.Option(metavar="N", help="misses to print per field (with --part/--kind/--id)")] = 20,
+    json_out: Annotated[Path | None, typer.Option("--json", metavar="FILE", help="write the scores as JSON")] = None,
 ) -> None:
-    """Score predictions against the gold files: per-field P/R/F1 and the misses."""
-    from pipeline.evaluate import evaluate, format_table
+    """Score predictions against the gold files. Without a selection: F1 per field
+    for the development and test parts and the test part by kind, and the
+    confidence reliability table of the test part. With --part/--kind/--id: the
+    full P/R/F1 table and the misses. Exit 2 when it cannot run."""
+    from pipeline.evaluate import PARTS, EvalError, evaluate, format_summary, format_table, reliability
 
-    counts, n = evaluate(pred, corpus, set(kind) if kind else None, set(ids) if ids else None)
-    print(format_table(counts, n, misses))
+    try:
+        ev = evaluate(pred, corpus, set(kind) if kind else None, set(ids) if ids else None, set(part) if part else None)
+    except EvalError as e:
+        print(f"congvan eval: {e}", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE) from None
+    if ev.missing:
+        print(f"congvan eval: no prediction for {len(ev.missing)} documents (scored as empty): {' '.join(ev.missing[:20])}", file=sys.stderr)
+    if part or kind or ids:
+        counts, n = ev.total()
+        print(format_table(counts, n, misses))
+        outcomes = [o for p in PARTS for o in ev.outcomes[p]]
+    else:
+        print(format_summary(ev))
+        counts, n = ev.total(parts=("test",))
+        outcomes = ev.outcomes["test"]
+        print("\nreliability (test part): task confidence vs task entirely right, and per field")
+    for what in ("right", "lead", "support", "deadline"):
+        print(reliability(outcomes, what))
     if json_out:
         json_out.write_text(
             json.dumps({k: {"p": c.p, "r": c.r, "f1": c.f1, "tp": c.tp, "fp": c.fp, "fn": c.fn} for k, c in counts.items()}, indent=1),
@@ -121,13 +237,14 @@ def bench(
     ),
     docs: Annotated[int | None, typer.Option(help="text documents (default 1000; 40 with --quick)")] = None,
     scan_pages: Annotated[int | None, typer.Option(help="scanned pages (default 50; 3 with --quick)")] = None,
-    quick: Annotated[bool, typer.Option("--quick", help="a tiny run, for tests")] = False,
+    quick: Annotated[bool, typer.Option("--quick", metavar="", help="a tiny run, for tests")] = False,
+    targets: Annotated[bool, typer.Option("--targets", metavar="", help="also print the development targets and whether each is met")] = False,
 ) -> None:
     """Benchmark: docs/s and pages/s per input kind, stages, baselines, scaling, memory."""
     from pipeline.bench import BenchConfig, format_report, run_bench
 
     res = run_bench(BenchConfig.make(docs, scan_pages, quick), out)
-    print(format_report(res))
+    print(format_report(res, show_targets=targets))
     print(f"results in {out}", file=sys.stderr)
 
 

@@ -60,3 +60,29 @@ CODES: dict[str, tuple[str, str]] = {
 
 def level_of(code: str) -> str:
     return CODES[code][0]
+
+
+# Warnings that make a result ``partial`` although they are not errors: the
+# document holds something the clerk needs that could not be read (a serial or
+# date written but illegible or impossible, pages whose text is missing or of
+# low OCR confidence). A value the document leaves blank as printed
+# (number-blank, date-partial on an unsigned draft) keeps the result ``ok``.
+PARTIAL_CODES: frozenset[str] = frozenset(
+    {"number-illegible", "date-invalid", "ocr-skipped", "ocr-low-confidence"}
+)
+
+# The stage that fails a document, for the failure codes that are warnings.
+FAILING_STAGE: dict[str, str] = {"empty-text": "read", "not-vietnamese": "normalize", "stage-failed": "pipeline"}
+
+
+def stage_of(code: str) -> str:
+    return FAILING_STAGE.get(code, "pipeline")
+
+
+def status_of(codes: list[str], failed: bool) -> str:
+    """ok | partial | failed from the warning codes of a result (README: 'Status')."""
+    if failed:
+        return "failed"
+    if any(CODES.get(c, ("warning",))[0] == "error" or c in PARTIAL_CODES for c in codes):
+        return "partial"
+    return "ok"

@@ -35,7 +35,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.evaluate import fold_agency, fold_name  # noqa: E402
+from pipeline.evaluate import Folder  # noqa: E402
+
+fold_name = fold_agency = Folder(str(ROOT / "corpus" / "abbreviations.yaml")).name
 from pipeline.folding import fold  # noqa: E402
 
 CORPUS = ROOT / "corpus"

@@ -527,7 +527,7 @@ def main() -> None:
     from pipeline.evaluate import (
         HEADER_FIELDS,
         Count,
-        _field_key,
+        Folder,
         _get,
         evaluate,
         format_table,
@@ -611,7 +611,8 @@ def main() -> None:
     # --- eval tables ----------------------------------------------------------------------
     tables: dict[str, dict[str, Count]] = {}
     for v in args.variants:
-        counts, n = evaluate(work / f"pred-{v}", corpus, None, set(ids))
+        counts, n = evaluate(work / f"pred-{v}", corpus, None, set(ids)).total()
+        _field_key = Folder(str(corpus / "abbreviations.yaml")).field
         # signer.for_position is not in the eval table: score it the same way
         fp = Count()
         for doc_id in ids:

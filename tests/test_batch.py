@@ -26,7 +26,7 @@ def test_symlink_loop_is_recorded_and_the_batch_goes_on(tmp_path):
     (src / "a" / "loop").symlink_to(src, target_is_directory=True)
     (src / "a" / "102.txt").write_bytes((ROOT / "corpus/docs/102.txt").read_bytes())
     out = tmp_path / "out"
-    res = run_batch([str(src)], out)
+    res = run_batch([str(src)], out, follow_symlinks=True)
     assert res.ok == 1
     errs = (out / "errors.jsonl").read_text(encoding="utf-8")
     assert "symbolic link loop" in errs
@@ -49,7 +49,7 @@ def test_text_in_another_language_fails_with_a_reason(tmp_path):
     res = run_batch([str(tmp_path / "english.txt"), str(tmp_path / "viet.txt")], out)
     assert (res.ok, res.failed) == (1, 1)
     err = _errors(out)["english.txt"]
-    assert "not Vietnamese" in err["reason"] and err["stage"] == "not-vietnamese"
+    assert "not Vietnamese" in err["reason"] and err["stage"] == "normalize" and err["code"] == "not-vietnamese"
     assert not (out / "english.json").exists()
 
 

@@ -39,6 +39,7 @@ def test_quick_bench_writes_every_section(tmp_path):
             "1",
             "--out",
             str(out),
+            "--targets",
         ],
         capture_output=True,
         cwd=ROOT,
@@ -82,7 +83,7 @@ def test_quick_bench_writes_every_section(tmp_path):
     assert res["memory"]["peak_worker_mb"] > 0
     assert {t["name"] for t in res["targets"]} >= {"text docs/s per worker", "2 workers / 1 worker"}
     # the table went to stdout; the corpus is cached beside the JSON and reused
-    assert b"TEXT DOCUMENTS" in r.stdout and b"TARGETS" in r.stdout
+    assert b"TEXT DOCUMENTS" in r.stdout and b"DEVELOPMENT TARGETS" in r.stdout
     assert any(p.name.startswith("corpus-quick-") for p in out.parent.iterdir())
 
 

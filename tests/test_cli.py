@@ -30,7 +30,7 @@ def test_folder_with_bad_inputs_continues_and_fails_at_the_end(tmp_path):
     out = tmp_path / "out"
     r = congvan("extract", str(src), "--out", str(out), "--workers", "2")
     assert r.returncode == 1, r.stderr
-    assert (out / "102.json").exists() and (out / "103.json").exists()
+    assert (out / "102.json").exists() and (out / "sub" / "103.json").exists()
     doc = json.loads((out / "102.json").read_text(encoding="utf-8"))
     assert doc["number"]["raw"] == "9387/UBND-KT"
     errors = [json.loads(x) for x in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -34,9 +34,9 @@ def test_ascii_fold():
 
 
 def test_nfd_input_extracts_like_nfc():
-    from pipeline import extract
+    from pipeline import extract_text
 
     nfc = "ỦY BAN NHÂN DÂN\nTỈNH AN GIANG\nSố: 12/UBND-TH\nAn Giang, ngày 3 tháng 4 năm 2025\n"
-    a = extract(nfc)
-    b = extract(unicodedata.normalize("NFD", nfc))
+    a = extract_text(nfc)
+    b = extract_text(unicodedata.normalize("NFD", nfc))
     assert a.number == b.number and a.issued_date == b.issued_date == "2025-04-03"

@@ -3,7 +3,7 @@ side, columns one after the other, and markdown table cells."""
 
 import pytest
 
-from pipeline import extract
+from pipeline import extract_text
 
 LAYOUT = """\
      ỦY BAN NHÂN DÂN                CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
@@ -81,7 +81,7 @@ MARKDOWN = """\
 
 
 def test_layout_columns_pulled_apart():
-    d = extract(LAYOUT)
+    d = extract_text(LAYOUT)
     assert d.issuer is not None and d.issuer.name == "Ủy ban nhân dân tỉnh Lào Cai"
     assert d.number is not None and d.number.raw == "134/KH-UBND"
     assert (d.place, d.issued_date, d.doc_type) == ("Lào Cai", "2026-03-26", "Kế hoạch")
@@ -94,7 +94,7 @@ def test_layout_columns_pulled_apart():
 
 
 def test_sequential_columns_and_wrapped_subject():
-    d = extract(SEQUENTIAL)
+    d = extract_text(SEQUENTIAL)
     assert d.issuer.name == "Ủy ban nhân dân tỉnh An Giang"
     assert d.number.raw == "440/UBND-TH" and d.number.serial == "440" and d.number.notation == "UBND-TH"
     assert d.issued_date == "2025-03-31" and d.place == "An Giang"
@@ -105,7 +105,7 @@ def test_sequential_columns_and_wrapped_subject():
 
 
 def test_blank_number_and_day_give_null_and_warnings():
-    d = extract(BLANK_NUMBER)
+    d = extract_text(BLANK_NUMBER)
     assert d.number.raw == "/UBND-HCC" and d.number.serial is None
     assert d.issued_date == "2025-09"
     codes = {w.code for w in d.warnings}
@@ -114,7 +114,7 @@ def test_blank_number_and_day_give_null_and_warnings():
 
 
 def test_markdown_table_header_and_closing():
-    d = extract(MARKDOWN)
+    d = extract_text(MARKDOWN)
     assert d.issuer.name == "Văn phòng Chính phủ"
     assert d.number.raw == "3479/VPCP-NN"
     assert d.issued_date == "2021-05-26" and d.place == "Hà Nội"
@@ -128,12 +128,12 @@ def test_markdown_table_header_and_closing():
     [("HỎA TỐC", "urgency", "Hỏa tốc"), ("KHẨN", "urgency", "Khẩn"), ("MẬT", "secrecy", "Mật")],
 )
 def test_urgency_and_secrecy_markers(marker, field, value):
-    d = extract(LAYOUT.replace("      Số: 134", f"   {marker}\n      Số: 134"))
+    d = extract_text(LAYOUT.replace("      Số: 134", f"   {marker}\n      Số: 134"))
     assert getattr(d, field) == value
 
 
 def test_spans_point_at_the_values():
-    d = extract(LAYOUT)
+    d = extract_text(LAYOUT)
     a, b = d.spans["number"]
     assert d.text[a:b].replace(" ", "") == "134/KH-UBND"
     a, b = d.spans["issued_date"]

@@ -3,7 +3,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import extract
+from pipeline import extract_text
 
 VI = "ỦỦyaăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ"
 PIECES = st.sampled_from(
@@ -28,12 +28,12 @@ def _check(doc):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TEXTS)
 def test_no_text_makes_a_stage_raise(text):
-    doc = extract(text, strict=True)
+    doc = extract_text(text, strict=True)
     _check(doc)
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=400))
 def test_arbitrary_unicode(text):
-    doc = extract(text, strict=True)
+    doc = extract_text(text, strict=True)
     _check(doc)

@@ -16,6 +16,8 @@ MAX_BYTES_ENV = "CONGVAN_MAX_FILE_MB"
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".csv", ""}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp"}
+# what a folder walk reads as documents (the batch skips anything else with a record)
+DOCUMENT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".pdf", ".docx", ".doc", ".rtf"} | IMAGE_SUFFIXES)
 
 
 def max_bytes_default() -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from models import (
     Agency,
@@ -16,7 +16,7 @@ from models import (
     Task,
     Warning,
 )
-from pipeline.errors import CODES
+from pipeline.errors import CODES, status_of
 from pipeline.stage import Stage
 from pipeline.state import WorkingState
 
@@ -36,12 +36,8 @@ def build_document(state: WorkingState) -> DirectiveDocument:
         if (code, msg) not in seen:
             seen.add((code, msg))
             warnings.append(_warning(code, msg))
-    errors = any(w.level == "error" for w in warnings)
-    status: Literal["ok", "partial", "failed"] = (
-        "failed"
-        if not state.text.strip() or any(w.code == "not-vietnamese" for w in warnings)
-        else ("partial" if errors else "ok")
-    )
+    failed = not state.text.strip() or any(w.code == "not-vietnamese" for w in warnings)
+    status = cast(Literal["ok", "partial", "failed"], status_of([w.code for w in warnings], failed))
     # values read from OCR are only as sure as the words tesseract was sure of
     ocr_factor = raw.ocr_confidence if raw.ocr and raw.ocr_confidence is not None else 1.0
     confidence = {k: round(v * ocr_factor, 3) for k, v in state.confidence.items()}

@@ -6,7 +6,6 @@ import hashlib
 import unicodedata
 from pathlib import Path
 
-from pipeline.readers import RawText
 from pipeline.stage import Stage
 from pipeline.state import WorkingState
 
@@ -30,9 +29,13 @@ class Read(Stage):
         from pipeline import readers
 
         if state.given_text is not None:
-            text = unicodedata.normalize("NFC", state.given_text)
+            from pipeline.readers.text import text_to_rawtext
+
             state.sha256 = hashlib.sha256(state.given_text.encode("utf-8")).hexdigest()
-            state.raw = RawText(text=text, format=guess_text_format(text))
+            raw = text_to_rawtext(unicodedata.normalize("NFC", state.given_text))
+            if raw.format == "text" and guess_text_format(raw.text) == "markdown":
+                raw.format = "markdown"
+            state.raw = raw
         elif state.data is not None:
             state.sha256 = hashlib.sha256(state.data).hexdigest()
             state.raw = readers.read_bytes(state.data, state.path or "stdin")
