@@ -74,7 +74,10 @@ class Reference(_Frozen):
 
 
 class Agency(_Frozen):
-    name: str = Field(description="canonical organisation name")
+    name: str = Field(description="the organisation as the document writes it (its own words, never a canonical rewrite)")
+    agency_id: str | None = Field(
+        None, description="id of the matching entry of congvan's agency list (resources/agencies.yaml), for trackers; null when not on it"
+    )
 
 
 class Deadline(_Frozen):

@@ -415,7 +415,7 @@ def format_summary(ev: Evaluation) -> str:
         cols.append((f"{part}", cs, n))
     for kind in KINDS:
         cs, n = ev.total(parts=("test",), kinds=(kind,))
-        cols.append((f"test:{kind}", cs, n))
+        cols.append((f"t:{kind}", cs, n))
     head = f"{'F1':<20}" + "".join(f"{c[0]:>12}" for c in cols)
     docs = f"{'documents':<20}" + "".join(f"{c[2]:>12}" for c in cols)
     lines = [head, docs]

@@ -48,6 +48,8 @@ class WorkingState:
     # outline and tasks
     items: list[Any] = field(default_factory=list)
     tasks: list[Any] = field(default_factory=list)
+    # organisation names as written -> agency list id (for Agency.agency_id)
+    agency_ids: dict[str, str] = field(default_factory=dict)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 

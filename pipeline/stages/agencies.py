@@ -84,8 +84,8 @@ SUPPORT_CUE = re.compile(r"phối hợp(?:\s+chặt chẽ)?(?:\s+(?:với|cùng)
 class Mention:
     start: int  # offsets in the document text
     end: int
-    name: str  # canonical name
-    key: str  # agency id
+    name: str  # the organisation as written in the document
+    key: str  # agency id ("pattern:…" / "written:…" for names not on the list)
     anchor: int = -1  # where its role is read from ("Các Bộ: X, Y" → at "Các Bộ"), -1 = start
 
 
@@ -152,21 +152,16 @@ class Gazetteer:
         for sp in filter_spans(spans):
             key, canonical, level = self.canon[sp.label_]
             s, e = start + toks[sp.start][0], start + toks[sp.end - 1][1]
-            name = canonical
             # "Ủy ban nhân dân tỉnh" + "Quảng Nam": extend over the place name
             if level != "group" and fold[s:e].endswith(LOCALITY_END):
                 place = locality_after(text, fold, e, end, province_level=fold[s:e].endswith(("tỉnh", "thành phố")))
                 if place:
-                    name = canonical + " " + text[e:place].strip()
                     e = place
             if level in ("group", "department", "province"):
                 e2 = group_qualifier_end(fold, e, end, "group_qualifiers" if level == "group" else "body_qualifiers")
                 if e2 > e:
-                    written = collapse(text[s:e2])
-                    name = written[:1].upper() + written[1:]
-                    key = "written:" + fold_text(name)
                     e = e2
-            out.append(Mention(s, e, name, key))
+            out.append(Mention(s, e, written_name(text[s:e]), key))
         # names not on the list
         taken = [(m.start, m.end) for m in out]
         for rx in PATTERNS:
@@ -189,7 +184,8 @@ class Gazetteer:
                 key_f = fold_text(head_word) + " " + re.sub(r"^\s*và\s+|\s+$|^\s+", "", fold[pa:pb])
                 hit = self.canon.get(key_f.strip())
                 if hit:
-                    found.append(Mention(pa, pb, hit[1], hit[0], anchor=start + m.start()))
+                    item = re.sub(r"^\s*và\s+", "", text[pa:pb]).strip()
+                    found.append(Mention(pa, pb, written_name(head_word + " " + item), hit[0], anchor=start + m.start()))
             if found:
                 lo, hi = start + m.start(), found[-1].end
                 out = [x for x in out if x.end <= lo or x.start >= hi] + found
@@ -217,6 +213,13 @@ class Gazetteer:
         return out
 
 
+def written_name(s: str) -> str:
+    """A name as the document writes it: whitespace collapsed, end punctuation
+    off, first letter in capitals (a name opening a list item is often 'các …')."""
+    w = collapse(s).strip(" ,;:.")
+    return w[:1].upper() + w[1:]
+
+
 def mentions_in(state: WorkingState, a: int, b: int, gaz: Gazetteer | None = None) -> list[Mention]:
     """Mentions that start in [a, b): the whole document is matched once and
     the result kept on the state (stages ask for many small ranges)."""
@@ -228,6 +231,9 @@ def mentions_in(state: WorkingState, a: int, b: int, gaz: Gazetteer | None = Non
     if key not in cache:
         ms = gaz.find(state.text, state.fold)
         cache[key] = (ms, [m.start for m in ms])
+        for m in ms:
+            if not m.key.startswith(("pattern:", "written:")):
+                state.agency_ids.setdefault(m.name, m.key.split(":")[0])
     ms, starts = cache[key]
     return ms[bisect.bisect_left(starts, a) : bisect.bisect_left(starts, b)]
 
@@ -513,8 +519,13 @@ class Agencies(Stage):
             lead, support = roles_in(state.text, state.fold, a, b, ms)
             if not lead:
                 # inherited names: never the issuer itself ("Sở X có ý kiến như sau:")
-                own = fold_text((state.fields.get("issuer") or {}).get("name") or "")
-                lead = [n for n in heading_agencies(state, t["item"], gaz) if fold_text(n) != own]
+                own_name = (state.fields.get("issuer") or {}).get("name") or ""
+                own = fold_text(own_name)
+                own_id = (gaz.canon.get(own.strip(" .,;")) or ("",))[0]
+                lead = [
+                    n for n in heading_agencies(state, t["item"], gaz)
+                    if fold_text(n) != own and not (own_id and state.agency_ids.get(n) == own_id)
+                ]
             if not lead:
                 lead = addressee_of_letter(state, gaz)
             if not support:

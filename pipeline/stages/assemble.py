@@ -45,8 +45,8 @@ def build_document(state: WorkingState) -> DirectiveDocument:
         Task(
             id=t["id"],
             text=t["text"],
-            lead=[Agency(name=n) for n in t.get("lead", [])],
-            support=[Agency(name=n) for n in t.get("support", [])],
+            lead=[Agency(name=n, agency_id=state.agency_ids.get(n)) for n in t.get("lead", [])],
+            support=[Agency(name=n, agency_id=state.agency_ids.get(n)) for n in t.get("support", [])],
             deadline=Deadline(**t["deadline"]) if t.get("deadline") else None,
             span=t["span"],
             confidence=round(t.get("confidence", 0.8) * ocr_factor, 3),
