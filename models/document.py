@@ -94,6 +94,11 @@ class Task(_Frozen):
     deadline: Deadline | None = None
     span: Span
     confidence: float = Field(1.0, ge=0, le=1)
+    confidences: dict[str, float] = Field(
+        default_factory=dict,
+        description="how sure each value is (0..1): task (that this is a task), lead, support, deadline; "
+        "'confidence' is the chance the whole task is right",
+    )
 
 
 class Warning(_Frozen):

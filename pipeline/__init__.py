@@ -6,6 +6,7 @@ Public API: :func:`extract` and :class:`Pipeline`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from models import DirectiveDocument
 from pipeline.errors import InputError
@@ -16,11 +17,14 @@ __all__ = ["Pipeline", "extract", "extract_text", "default_pipeline", "__version
 __version__ = "0.1.0"
 
 
-def default_pipeline(strict: bool = False) -> Pipeline:
-    """The standard stages in run order."""
+def default_pipeline(strict: bool = False, task_model: Any = "shipped", value_models: Any = "shipped") -> Pipeline:
+    """The standard stages in run order. ``task_model``/``value_models``: the
+    learned models to use ("shipped": those trained by ``congvan train``; None:
+    the rules alone)."""
     from pipeline.stages.agencies import Agencies
     from pipeline.stages.assemble import Assemble
     from pipeline.stages.closing import Closing
+    from pipeline.stages.confidence import Confidence
     from pipeline.stages.deadlines import Deadlines
     from pipeline.stages.header import Header
     from pipeline.stages.issuer import InferIssuer
@@ -41,9 +45,10 @@ def default_pipeline(strict: bool = False) -> Pipeline:
             InferIssuer(),
             References(),
             Outline(),
-            Tasks(),
+            Tasks(model=task_model),
             Agencies(),
             Deadlines(),
+            Confidence(models=value_models),
             Assemble(),
         ],
         strict=strict,
@@ -109,6 +114,6 @@ def extract_text(text: str, *, name: str | None = None, strict: bool = False) ->
 
 
 def _document(state: WorkingState) -> DirectiveDocument:
-    doc = state.fields.get("_document")
+    doc = state.document
     assert isinstance(doc, DirectiveDocument)
     return doc

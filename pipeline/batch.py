@@ -351,7 +351,7 @@ def process_one(path: str, out_path: str | None) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
         state = run_state(Path(path))
-        doc = state.fields["_document"]
+        doc = state.document
         if doc.status == "failed":
             first = next((w for w in doc.warnings if w.level == "error"), None)
             reason = first.message if first else "nothing could be extracted"

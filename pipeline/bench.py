@@ -717,7 +717,7 @@ def pipeline_sizes(paths: dict[str, str], budget_s: float = 20.0) -> dict[str, A
                 "runs": n,
                 "seconds": statistics.median(runs),
                 "stages": {k: v / n for k, v in stages.items()},
-                "status": state.fields["_document"].status if "_document" in state.fields else "failed",
+                "status": state.document.status if state.document is not None else "failed",
             }
         )
     return {"rows": rows, "rss": _rss()}

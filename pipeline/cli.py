@@ -231,6 +231,25 @@ def eval_cmd(
 
 
 @app.command()
+def train(
+    corpus: Annotated[Path, typer.Option(metavar="DIR", help="corpus folder (its development part is used, never the test part)")] = Path("corpus"),
+    out: Annotated[Path | None, typer.Option("--out", "-o", metavar="DIR", help="where the model JSON goes (default: the package's resources/models)")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", metavar="N", help="worker processes (default 2)")] = 2,
+) -> None:
+    """Train the learned decisions (task or not; lead/support/deadline right) on
+    the development part of the corpus; writes small JSON weight files."""
+    from pipeline.evaluate import EvalError
+    from pipeline.train import MODELS_DIR
+    from pipeline.train import train as run_train
+
+    try:
+        run_train(corpus, out or MODELS_DIR, workers=workers)
+    except EvalError as e:
+        print(f"congvan train: {e}", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+@app.command()
 def bench(
     out: Annotated[Path, typer.Option("--out", "-o", help="JSON results; the corpus is cached beside it")] = Path(
         "bench-results/bench.json"

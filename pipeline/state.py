@@ -48,6 +48,17 @@ class WorkingState:
     # outline and tasks
     items: list[Any] = field(default_factory=list)
     tasks: list[Any] = field(default_factory=list)
+    # every unit the tasks stage considered, with its features (for training)
+    candidates: list[Any] = field(default_factory=list)
+    # per-item memo of the item's joined text and its fold (pipeline/items.py)
+    views: dict[int, Any] = field(default_factory=dict)
+    folds: dict[int, str] = field(default_factory=dict)
+    # organisation mentions of the whole text, per gazetteer (pipeline/mentions.py)
+    mentions: dict[int, Any] = field(default_factory=dict)
+    # per-heading memo of the addressees its children name (stages/agencies.py)
+    addressees: dict[int, list[str]] = field(default_factory=dict)
+    # the frozen output, built by the last stage
+    document: Any = None
     # organisation names as written -> agency list id (for Agency.agency_id)
     agency_ids: dict[str, str] = field(default_factory=dict)
     warnings: list[tuple[str, str]] = field(default_factory=list)

@@ -485,7 +485,7 @@ def run_variant(path: Path, pred: Path, side: Path, reuse: bool) -> dict[str, An
     start = time.perf_counter()
     try:
         state = run_state(path)
-        doc = state.fields["_document"]
+        doc = state.document
         pred.write_text(doc.model_dump_json(), encoding="utf-8")
         info = {
             "ok": True,

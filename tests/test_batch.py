@@ -81,7 +81,7 @@ def test_unreadable_folder_is_recorded(tmp_path):
         # root reads every folder; a missing path stands in for an unreachable one
         out = tmp_path / "out"
         res = run_batch([str(tmp_path / "nope")], out)
-        assert res.failed == 0 and "no such file or folder" in (out / "errors.jsonl").read_text(encoding="utf-8")
+        assert res.failed == 1 and "no such file or folder" in (out / "errors.jsonl").read_text(encoding="utf-8")
         return
     locked = tmp_path / "locked"
     locked.mkdir()

@@ -49,7 +49,8 @@ def build_document(state: WorkingState) -> DirectiveDocument:
             support=[Agency(name=n, agency_id=state.agency_ids.get(n)) for n in t.get("support", [])],
             deadline=Deadline(**t["deadline"]) if t.get("deadline") else None,
             span=t["span"],
-            confidence=round(t.get("confidence", 0.8) * ocr_factor, 3),
+            confidence=round(t.get("confidence", 0.8) * (1.0 if t.get("confidences") else ocr_factor), 3),
+            confidences=t.get("confidences") or {},
         )
         for t in state.tasks
     ]
@@ -90,5 +91,5 @@ class Assemble(Stage):
     provides = ("document",)
 
     def __call__(self, state: WorkingState) -> WorkingState:
-        state.fields["_document"] = build_document(state)
+        state.document = build_document(state)
         return state

@@ -13,10 +13,9 @@ from functools import lru_cache
 from typing import Any
 
 from pipeline.folding import fold as fold_text
+from pipeline.items import Item, item_text
 from pipeline.resources import load
 from pipeline.stage import Stage
-from pipeline.stages.outline import Item
-from pipeline.stages.tasks import item_text
 from pipeline.state import WorkingState
 from pipeline.textview import collapse
 
@@ -244,12 +243,14 @@ class Deadlines(Stage):
                 t["deadline"] = (
                     {"date": c["date"], "kind": c["kind"], "text": collapse(state.text[ca:cb])} if c else None
                 )
+                t["deadline_source"] = "cell" if c else "none"
                 continue
             seg = state.fold[a:b]
             v = item_text(state, item)
             ctx = state.fold[v.pos[0] : a] if v.pos and v.pos[0] < a else ""
             c = best_deadline(phrase_to_deadlines(seg, issued, context=ctx))
             src_a = a
+            t["deadline_source"] = "item" if c is not None else "none"
             if c is None or c["date"] is None and c["kind"] in ("recurring", "asap"):
                 # a heading (or the row) may carry the deadline of its children
                 node: Item | None = t["item"].parent
@@ -260,6 +261,7 @@ class Deadlines(Stage):
                         hc = best_deadline(phrase_to_deadlines(state.fold[ha:hb], issued))
                         if hc is not None and hc["date"] is not None:
                             c, src_a = hc, ha
+                            t["deadline_source"] = "heading"
                             break
                     node = node.parent
             if c is None:

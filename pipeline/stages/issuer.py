@@ -22,7 +22,7 @@ SPEAKER = re.compile(r"chủ tịch\s+(?:ủy ban nhân dân|ubnd)\s+tỉnh\s+(?
 
 def province_of(state: WorkingState) -> str | None:
     """The province the document belongs to: its place, else the one it names most."""
-    from pipeline.stages.agencies import province_names
+    from pipeline.mentions import province_names
 
     names = province_names()
     place = state.fields.get("place")
@@ -46,7 +46,7 @@ class InferIssuer(Stage):
     def __call__(self, state: WorkingState) -> WorkingState:
         if state.fields.get("issuer"):
             return state
-        from pipeline.stages.agencies import default_gazetteer, mentions_in
+        from pipeline.mentions import default_gazetteer, mentions_in
 
         gaz = default_gazetteer()
         province = province_of(state)

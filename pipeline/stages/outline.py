@@ -5,10 +5,10 @@ sentences that introduce or close a list."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipeline.folding import fold
+from pipeline.items import BULLETS, Item, section_tables
 from pipeline.stage import Stage
 from pipeline.state import Line, WorkingState
 from pipeline.textview import Segment
@@ -30,52 +30,7 @@ MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("dash", re.compile(r"^[-–—•]\s*(?=\S)")),
     ("plus", re.compile(r"^\+\s*(?=\S)")),
 ]
-BULLETS = {"dash", "plus"}
 _MD = re.compile(r"^[#>\s]*(?:\*\*|__)?\s*")
-
-
-@dataclass
-class Item:
-    kind: str  # a marker kind, or "para" for an unnumbered paragraph
-    label: str
-    segs: list[Segment] = field(default_factory=list)  # own text (marker excluded)
-    children: list[Item] = field(default_factory=list)
-    parent: Item | None = None
-    index: int = 0  # position among siblings of the same kind (1-based)
-    page: int = 1
-    # table rows: column name (lead, support, time) -> segments of that cell
-    cells: dict[str, list[Segment]] = field(default_factory=dict)
-
-    @property
-    def path(self) -> str:
-        parts: list[str] = []
-        node: Item | None = self
-        while node is not None and node.kind != "root":
-            parts.append(node.id_part)
-            node = node.parent
-        return ".".join(reversed(parts))
-
-    @property
-    def id_part(self) -> str:
-        if self.kind in BULLETS:
-            return ("-" if self.kind == "dash" else "+") + str(self.index)
-        if self.kind == "article":
-            return self.label
-        if self.kind in ("num2", "num3") and self.parent is not None:
-            # "1.1" under "1": only the last component
-            par = self.parent.label
-            if self.label.startswith(par + "."):
-                return self.label[len(par) + 1 :]
-        if self.kind == "para":
-            return f"p{self.index}"
-        if self.kind == "row":
-            return self.label.rstrip(".)")
-        return self.label
-
-    def iter(self):  # type: ignore[no-untyped-def]
-        yield self
-        for c in self.children:
-            yield from c.iter()
 
 
 def match_marker(line: str) -> tuple[str, str, int] | None:
@@ -307,7 +262,6 @@ def _heading_line(s: str) -> bool:
 
 def _is_list_boundary(state: WorkingState, s: str, current: Item) -> bool:
     """A new unnumbered paragraph after an item: does it leave the list?"""
-    from pipeline.stages.tasks import section_tables
 
     f = s.lower()
     tables = section_tables()
@@ -319,7 +273,6 @@ def _is_list_boundary(state: WorkingState, s: str, current: Item) -> bool:
 
 
 def _closes_list(state: WorkingState, s: str) -> bool:
-    from pipeline.stages.tasks import section_tables
 
     f = s.lower()
     return any(b in f for b in section_tables()["boilerplate"])

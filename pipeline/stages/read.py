@@ -28,7 +28,9 @@ class Read(Stage):
     def __call__(self, state: WorkingState) -> WorkingState:
         from pipeline import readers
 
-        if state.given_text is not None:
+        if state.raw is not None:  # read already (training reuses one read per document)
+            pass
+        elif state.given_text is not None:
             from pipeline.readers.text import text_to_rawtext
 
             state.sha256 = hashlib.sha256(state.given_text.encode("utf-8")).hexdigest()

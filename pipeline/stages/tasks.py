@@ -9,44 +9,17 @@ from functools import lru_cache
 from typing import Any
 
 from pipeline.folding import fold as fold_text
-from pipeline.resources import load
+from pipeline.items import HEADING_KINDS, Item, intro_before, item_fold, item_text, section_tables
+from pipeline.mentions import LEAD_VERB_AFTER, SPEAKER_AFTER, addressee_only, mentions_in
 from pipeline.stage import Stage
-from pipeline.stages.outline import Item
 from pipeline.state import WorkingState
 from pipeline.textview import View, collapse
 
-HEADING_KINDS = {"part", "chapter", "section", "roman"}
 DIRECTIVE_TYPES = {"Công văn", "Chỉ thị", "Công điện", "Thông báo", "Kế hoạch", "Quyết định", "Hướng dẫn", "Chương trình", "Phương án", "Kết luận"}
 # A sentence opening that hands the work to someone (new task inside an item).
 ASSIGN = re.compile(
     r"^(?:giao|đề nghị|yêu cầu|chỉ đạo)\s+\S|^[^.;:]{0,80}?\s(?:chủ trì|có trách nhiệm|chịu trách nhiệm)\b"
 )
-
-
-@lru_cache(maxsize=1)
-def section_tables() -> dict[str, list[str]]:
-    data = load("sections.yaml")
-    return {
-        k: [fold_text(x) for x in data[k]]
-        for k in ("directive", "narrative", "intro_cues", "boilerplate", "narrative_intro_cues", "fact_labels", "task_cues")
-    }
-
-
-def item_text(state: WorkingState, item: Item) -> View:
-    memo = state.fields.setdefault("_views", {})
-    v = memo.get(id(item))
-    if v is None:
-        v = memo[id(item)] = View.join(state.text, item.segs, sep=" ")
-    return v
-
-
-def item_fold(state: WorkingState, item: Item) -> str:
-    """The item's own text, folded and collapsed (memoised per item)."""
-    memo = state.fields.setdefault("_folds", {})
-    f = memo.get(id(item))
-    if f is None:
-        f = memo[id(item)] = collapse(View.join(state.fold, item.segs, sep=" ").s)
-    return f
 
 
 @lru_cache(maxsize=1)
@@ -110,24 +83,6 @@ def context_of(state: WorkingState, item: Item) -> str | None:
     return "directive" if found else None
 
 
-def intro_before(state: WorkingState, item: Item) -> Item | None:
-    """The unnumbered paragraph that introduces the list holding ``item``."""
-    node: Item | None = item
-    while node is not None and node.parent is not None:
-        sibs = node.parent.children
-        idx = sibs.index(node)
-        for j in range(idx - 1, -1, -1):
-            if sibs[j].kind == "para":
-                s = collapse(item_text(state, sibs[j]).s)
-                if s.rstrip(" *").endswith(":"):
-                    return sibs[j]
-                break
-            if sibs[j].kind != node.kind:
-                break
-        node = node.parent
-    return None
-
-
 DIRECTIVE_CUE = re.compile(r"\b(?:yêu cầu|đề nghị|giao|chỉ đạo)\b")
 
 
@@ -141,19 +96,7 @@ def is_narrative_intro(state: WorkingState, para: Item) -> bool:
     return any(c in f for c in section_tables()["narrative_intro_cues"]) and not DIRECTIVE_CUE.search(f)
 
 
-def addressee_only(agency_spans: list[tuple[int, int]], s: str) -> bool:
-    """True when the text is only names of organisations (and punctuation/joiners)."""
-    rest = s
-    for a, b in sorted(agency_spans, reverse=True):
-        rest = rest[:a] + " " + rest[b:]
-    rest = re.sub(r"\b(?:và|các|với|cùng|thủ trưởng|giám đốc|chủ tịch|lãnh đạo|đề nghị|yêu cầu|giao|cho|của|thuộc|tỉnh|trách nhiệm|nhiệm vụ|có|chủ trì|thực hiện|như sau|sau|tổ chức|triển khai|một số nội dung|nội dung|\d+)\b", " ", fold_text(rest))
-    rest = re.sub(r"[\W_]+", " ", rest).strip()
-    return len(rest.split()) <= 1
-
-
 def _names_only(state: WorkingState, item: Item) -> bool:
-    from pipeline.stages.agencies import mentions_in
-
     v = item_text(state, item)
     if not v.pos:
         return False
@@ -165,16 +108,12 @@ def _names_only(state: WorkingState, item: Item) -> bool:
 
 def _names_agency(state: WorkingState, view: View, a: int, b: int) -> bool:
     """Does the sentence view.s[a:b] name an organisation in its first words?"""
-    from pipeline.stages.agencies import mentions_in
-
     lo, hi = view.span(a, min(b, a + 120))
     return bool(mentions_in(state, lo, hi))
 
 
 def _opens_with_agency(state: WorkingState, view: View, a: int, b: int) -> bool:
     """A sentence whose subject is an organisation ("Sở Tài chính tổng hợp …")."""
-    from pipeline.stages.agencies import LEAD_VERB_AFTER, SPEAKER_AFTER, mentions_in
-
     lead_ws = len(view.s[a:b]) - len(view.s[a:b].lstrip())
     lo, hi = view.span(a + lead_ws, min(b, a + 160))
     ms = mentions_in(state, lo, hi)
@@ -235,10 +174,78 @@ def split_sentences(view: View) -> list[tuple[int, int]]:
     return [(a, b) for a, b in out if view.s[a:b].strip()]
 
 
+def _heading_words_above(state: WorkingState, item: Item) -> list[str]:
+    """The section words (resources/sections.yaml) of the headings above an item."""
+    out: list[str] = []
+    node: Item | None = item.parent
+    depth = 0
+    while node is not None and node.kind != "root" and depth < 4:
+        if _is_headingish(state, node):
+            m = _heading_words().search(item_fold(state, node)[:120])
+            if m:
+                out.append(("d:" if m.group("directive") else "n:") + m.group(0))
+        node = node.parent
+        depth += 1
+    return out
+
+
+def _depth(item: Item) -> int:
+    d, node = 0, item.parent
+    while node is not None and node.kind != "root":
+        d += 1
+        node = node.parent
+    return d
+
+
+def unit_features(state: WorkingState, item: Item, unit: dict[str, Any], rule: dict[str, Any], k: int, n_units: int) -> dict[str, float]:
+    """What the task classifier sees of one candidate unit (pipeline/taskmodel.py)."""
+    from pipeline.taskmodel import text_features
+
+    f = text_features(fold_text(unit["text"]))
+    for name, v in rule.items():
+        if v is True:
+            f[f"rule:{name}"] = 1.0
+        elif isinstance(v, str):
+            f[f"rule:{name}={v}"] = 1.0
+    f[f"doc:{state.fields.get('doc_type') or 'none'}"] = 1.0
+    f[f"kind:{item.kind}"] = 1.0
+    f[f"depth:{min(_depth(item), 4)}"] = 1.0
+    if k:
+        f["split:later"] = 1.0
+    if n_units > 1:
+        f["split:many"] = 1.0
+    for w in _heading_words_above(state, item):
+        f[f"head:{w}"] = 1.0
+    a, b = unit["span"]
+    ms = mentions_in(state, a, b)
+    if ms:
+        f["org:any"] = 1.0
+        if ms[0].start - a <= 3:
+            f["org:first"] = 1.0
+    if state.text:
+        f[f"pos:{min(int(4 * a / len(state.text)), 3)}"] = 1.0
+    if state.raw is not None and state.raw.ocr:
+        f["src:ocr"] = 1.0
+    return f
+
+
 class Tasks(Stage):
     name = "tasks"
     requires = ("outline",)
     provides = ("task_units",)
+
+    def __init__(self, model: Any = "shipped") -> None:
+        """``model``: a pipeline.taskmodel.LinearModel deciding which candidate
+        units are tasks, None for the rules alone, or "shipped" (the default):
+        the model trained by ``congvan train`` when the package has one."""
+        self._model = model
+
+    def model(self) -> Any:
+        if self._model == "shipped":
+            from pipeline.taskmodel import shipped_model
+
+            return shipped_model("task")
+        return self._model
 
     def __call__(self, state: WorkingState) -> WorkingState:
         root: Item = state.items[0]
@@ -246,7 +253,8 @@ class Tasks(Stage):
         default_directive = doc_type in DIRECTIVE_TYPES or doc_type is None and bool(state.fields.get("recipients"))
         if doc_type in {"Báo cáo", "Tờ trình", "Phiếu trình", "Biên bản"}:
             default_directive = False
-        units: list[dict[str, Any]] = []
+        model = self.model()
+        candidates: list[dict[str, Any]] = []
         for item in root.iter():
             if item.kind in ("root", "para"):
                 continue
@@ -259,26 +267,46 @@ class Tasks(Stage):
                 continue
             f = fold_text(s)
             first = f[: (m.end() if (m := re.search(r"[.;](?:\s|$)", f)) else len(f))]
+            rule: dict[str, Any] = {"default_directive": default_directive}
+            keep = True
             if is_boilerplate(first) and not re.search(r"báo cáo.{0,60}(trước|chậm nhất)", f):
-                continue
-            if _names_only(state, item) or is_fact(f):
-                continue
+                rule["boilerplate"] = True
+                keep = False
+            if _names_only(state, item):
+                rule["names_only"] = True
+                keep = False
+            if is_fact(f):
+                rule["fact"] = True
+                keep = False
             ctx = context_of(state, item)
             intro = intro_before(state, item)
             narrative_intro = intro is not None and is_narrative_intro(state, intro)
+            directive_intro = intro is not None and is_directive_intro(state, intro)
+            rule.update(ctx=ctx or "none", narrative_intro=narrative_intro, directive_intro=directive_intro)
             directive = item.kind == "row" or ctx == "directive" or (
-                ctx is None
-                and not narrative_intro
-                and (default_directive or (intro is not None and is_directive_intro(state, intro)))
+                ctx is None and not narrative_intro and (default_directive or directive_intro)
             )
             if item.kind == "article" and ctx is None:
                 directive = bool(re.search(r"\b(giao|trách nhiệm|chủ trì|tổ chức thực hiện|đề nghị|yêu cầu)\b", f))
             if not directive:
-                continue
+                keep = False
             if _is_headingish(state, item) and item.kind in HEADING_KINDS and len(s) < 80:
-                continue
-            units.extend(self._split(state, item, view))
-        units = drop_table_duplicates(units)
+                rule["heading"] = True
+                keep = False
+            rule["keep"] = keep
+            units = self._split(state, item, view)
+            for k, u in enumerate(units):
+                u["rule_keep"] = keep
+                u["features"] = unit_features(state, item, u, rule, k, len(units))
+                if model is not None:
+                    p = model.proba(u["features"])
+                    u["p_task"] = p
+                    u["keep"] = p >= model.threshold
+                else:
+                    u["keep"] = keep
+                candidates.append(u)
+        state.candidates = candidates
+        units = drop_table_duplicates([u for u in candidates if u["keep"]])
         if not units and default_directive:
             units = paragraph_tasks(state, root)
         state.tasks = units

@@ -1,0 +1,105 @@
+"""Items of a document's outline and the views of their text, shared by the
+stages that build the outline, cut tasks, assign roles and read deadlines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pipeline.folding import fold as fold_text
+from pipeline.resources import load
+from pipeline.state import WorkingState
+from pipeline.textview import Segment, View, collapse
+
+BULLETS = {"dash", "plus"}
+HEADING_KINDS = {"part", "chapter", "section", "roman"}
+
+
+@dataclass
+class Item:
+    kind: str  # a marker kind, or "para" for an unnumbered paragraph
+    label: str
+    segs: list[Segment] = field(default_factory=list)  # own text (marker excluded)
+    children: list[Item] = field(default_factory=list)
+    parent: Item | None = None
+    index: int = 0  # position among siblings of the same kind (1-based)
+    page: int = 1
+    # table rows: column name (lead, support, time) -> segments of that cell
+    cells: dict[str, list[Segment]] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        parts: list[str] = []
+        node: Item | None = self
+        while node is not None and node.kind != "root":
+            parts.append(node.id_part)
+            node = node.parent
+        return ".".join(reversed(parts))
+
+    @property
+    def id_part(self) -> str:
+        if self.kind in BULLETS:
+            return ("-" if self.kind == "dash" else "+") + str(self.index)
+        if self.kind == "article":
+            return self.label
+        if self.kind in ("num2", "num3") and self.parent is not None:
+            # "1.1" under "1": only the last component
+            par = self.parent.label
+            if self.label.startswith(par + "."):
+                return self.label[len(par) + 1 :]
+        if self.kind == "para":
+            return f"p{self.index}"
+        if self.kind == "row":
+            return self.label.rstrip(".)")
+        return self.label
+
+    def iter(self):  # type: ignore[no-untyped-def]
+        yield self
+        for c in self.children:
+            yield from c.iter()
+
+
+@lru_cache(maxsize=1)
+def section_tables() -> dict[str, list[str]]:
+    data = load("sections.yaml")
+    return {
+        k: [fold_text(x) for x in data[k]]
+        for k in ("directive", "narrative", "intro_cues", "boilerplate", "narrative_intro_cues", "fact_labels", "task_cues")
+    }
+
+
+def item_text(state: WorkingState, item: Item) -> View:
+    memo = state.views
+    v = memo.get(id(item))
+    if v is None:
+        v = memo[id(item)] = View.join(state.text, item.segs, sep=" ")
+    return v
+
+
+def item_fold(state: WorkingState, item: Item) -> str:
+    """The item's own text, folded and collapsed (memoised per item)."""
+    memo = state.folds
+    f = memo.get(id(item))
+    if f is None:
+        f = memo[id(item)] = collapse(View.join(state.fold, item.segs, sep=" ").s)
+    return f
+
+
+def intro_before(state: WorkingState, item: Item) -> Item | None:
+    """The unnumbered paragraph that introduces the list holding ``item``."""
+    node: Item | None = item
+    while node is not None and node.parent is not None:
+        sibs = node.parent.children
+        idx = sibs.index(node)
+        for j in range(idx - 1, -1, -1):
+            if sibs[j].kind == "para":
+                s = collapse(item_text(state, sibs[j]).s)
+                if s.rstrip(" *").endswith(":"):
+                    return sibs[j]
+                break
+            if sibs[j].kind != node.kind:
+                break
+        node = node.parent
+    return None
+
+

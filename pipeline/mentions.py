@@ -1,0 +1,296 @@
+"""Organisation mentions in a document: the agency list (resources/agencies.yaml,
+agency_groups.yaml) matched with a spaCy PhraseMatcher (blank "xx" pipeline) on
+the folded text, plus patterns for names not on the list (Công ty …, Ban Quản lý
+dự án …, "các Sở: A, B"). Found once per document and kept on the state; shared
+by the stages that cut tasks and assign roles (no stage imports another).
+Names are kept as the document writes them; the list entry is the mention's key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pipeline.folding import fold as fold_text
+from pipeline.resources import load
+from pipeline.state import WorkingState
+from pipeline.textview import collapse
+
+TOKEN = re.compile(r"\w+|[^\w\s]")
+LOCALITY_END = ("tỉnh", "huyện", "xã", "phường", "thành phố", "thị xã", "quận", "thị trấn", "đặc khu")
+@lru_cache(maxsize=1)
+def _naming() -> tuple[re.Pattern[str], list[str], int]:
+    data = load("agency_patterns.yaml")
+    heads = sorted(data["heads"], key=len, reverse=True)
+    head_rx = re.compile(
+        r"(?<![\w])(?:" + "|".join(r"\s+".join(map(re.escape, h.split())) for h in heads) + r")\s+(?=[A-ZĐÀ-Ỹ])"
+    )
+    stops = sorted((fold_text(w) for w in data["stop_words"]), key=len, reverse=True)
+    return head_rx, stops, int(data["group_qualifier_max_words"])
+
+
+@lru_cache(maxsize=2)
+def _qualifiers(key: str = "group_qualifiers") -> list[str]:
+    return sorted((fold_text(q) for q in load("agency_patterns.yaml")[key]), key=len, reverse=True)
+
+
+def group_qualifier_end(fold: str, e: int, end: int, key: str = "group_qualifiers") -> int:
+    """A group phrase keeps its qualifier as written: 'các đơn vị' + 'có liên quan'."""
+    m = re.match(r"[ \t]+", fold[e:end])
+    if not m:
+        return e
+    p = e + m.end()
+    for q in _qualifiers(key):
+        if fold.startswith(q, p) and not fold[p + len(q) : p + len(q) + 1].isalnum() and p + len(q) <= end:
+            return p + len(q)
+    return e
+
+
+def extend_phrase(text: str, fold: str, e: int, end: int, max_words: int | None = None) -> int:
+    """End of the words that continue a name from ``e``: up to punctuation, a
+    stop word (verb, preposition) or ``max_words`` words."""
+    _, stops, limit = _naming()
+    limit = max_words or limit
+    pos = e
+    words = 0
+    while words < limit:
+        m = re.match(r"[ \t]+([^\W_][\w&-]*)", text[pos:end])
+        if not m:
+            break
+        w_start = pos + m.start(1)
+        rest = fold[w_start:end]
+        capital = text[w_start].isupper() or text[w_start].isdigit()
+        if not capital and any(rest.startswith(sw) and not rest[len(sw) : len(sw) + 1].isalnum() for sw in stops):
+            break
+        pos = pos + m.end()
+        words += 1
+    return pos
+
+
+PATTERNS = [
+    re.compile(r"Ban [Qq]uản lý (?:dự án|các dự án)\s+(?:[^\s,;.()]+\s?){1,8}?(?=[,;.()]|\s(?:chủ trì|phối hợp|và|có|thực hiện|tổ chức)\b)"),
+]
+LEAD_BEFORE = re.compile(r"(?:giao(?: cho)?|đề nghị|yêu cầu|chỉ đạo|để)\s*[:]?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các\s+)?$")
+LEAD_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:[,:]\s*)?(?:chủ trì|có trách nhiệm|chịu trách nhiệm|tổ chức|triển khai|thực hiện|khẩn trương|tiếp tục|tập trung|phối hợp với|tham mưu|theo dõi|hướng dẫn|rà soát|xây dựng|chỉ đạo|kiểm tra|căn cứ|báo cáo|nghiên cứu|đôn đốc|cung cấp|gửi|có|quản lý|bố trí|ban hành|cập nhật|đẩy mạnh|thường xuyên|nghiêm túc|cử|lập|hoàn thành|giám sát|:)")
+SUPPORT_CUE = re.compile(r"phối hợp(?:\s+chặt chẽ)?(?:\s+(?:với|cùng))?\s*$")
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int  # offsets in the document text
+    end: int
+    name: str  # the organisation as written in the document
+    key: str  # agency id ("pattern:…" / "written:…" for names not on the list)
+    anchor: int = -1  # where its role is read from ("Các Bộ: X, Y" → at "Các Bộ"), -1 = start
+
+
+class Gazetteer:
+    """Names and aliases → canonical names, matched with spaCy on folded text."""
+
+    def __init__(
+        self,
+        entries: list[dict[str, Any]],
+        groups: list[dict[str, Any]],
+        titles: list[str],
+        provinces: list[str] | None = None,
+    ):
+        provinces = provinces or []
+        import spacy
+        from spacy.matcher import PhraseMatcher
+
+        self.nlp = spacy.blank("xx")
+        self.matcher = PhraseMatcher(self.nlp.vocab)
+        self.canon: dict[str, tuple[str, str, str]] = {}
+        for e in entries:
+            names = [e["name"], *(e.get("aliases") or [])]
+            # the same body in a centrally-run city ("Công an thành phố", "Thành ủy")
+            names += [n for n in [e.get("city_form"), *(e.get("city_aliases") or [])] if n]
+            for n in names:
+                self._add(n, e["id"], e["name"], e.get("level", ""))
+            # "Báo {province}": the body printed with a province name, never the bare word
+            for pat in e.get("patterns") or []:
+                for prov in provinces:
+                    name = pat.replace("{province}", prov)
+                    self._add(name, e["id"] + ":" + fold_text(prov), name, "named")
+        for g in groups:
+            for n in [g["name"], *(g.get("variants") or [])]:
+                self._add(n, g["id"], g["name"], "group")
+        self.titles = sorted({fold_text(t) for t in titles}, key=len, reverse=True)
+
+    def _add(self, name: str, key: str, canonical: str, level: str) -> None:
+        f = fold_text(collapse(name))
+        if not f or f in self.canon:
+            return
+        self.canon[f] = (key, canonical, level)
+        self.matcher.add(f, [self._doc(f)[0]])
+
+    def _doc(self, s: str) -> tuple[Any, list[tuple[int, int]]]:
+        """Our own tokens (words and punctuation; any whitespace between them),
+        so a name broken over lines or padded with spaces still matches."""
+        from spacy.tokens import Doc
+
+        toks = [(m.start(), m.end()) for m in TOKEN.finditer(s)]
+        words = [s[a:b] for a, b in toks] or [" "]
+        return Doc(self.nlp.vocab, words=words, spaces=[True] * len(words)), toks
+
+    def find(self, text: str, fold: str, start: int = 0, end: int | None = None) -> list[Mention]:
+        from spacy.util import filter_spans
+
+        end = len(text) if end is None else end
+        sub = fold[start:end]
+        doc, toks = self._doc(sub)
+        spans = []
+        for mid, a, b in self.matcher(doc):
+            spans.append(doc[a:b])
+            spans[-1].label_ = self.nlp.vocab.strings[mid]
+        out: list[Mention] = []
+        for sp in filter_spans(spans):
+            key, canonical, level = self.canon[sp.label_]
+            s, e = start + toks[sp.start][0], start + toks[sp.end - 1][1]
+            # "Ủy ban nhân dân tỉnh" + "Quảng Nam": extend over the place name
+            if level != "group" and fold[s:e].endswith(LOCALITY_END):
+                place = locality_after(text, fold, e, end, province_level=fold[s:e].endswith(("tỉnh", "thành phố")))
+                if place:
+                    e = place
+            if level in ("group", "department", "province"):
+                e2 = group_qualifier_end(fold, e, end, "group_qualifiers" if level == "group" else "body_qualifiers")
+                if e2 > e:
+                    e = e2
+            out.append(Mention(s, e, written_name(text[s:e]), key))
+        # names not on the list
+        taken = [(m.start, m.end) for m in out]
+        for rx in PATTERNS:
+            for m in rx.finditer(text, start, end):
+                a, b = m.start(), m.end()
+                while b > a and text[b - 1] in " ,;.":
+                    b -= 1
+                if any(not (b <= x or a >= y) for x, y in taken):
+                    continue
+                out.append(Mention(a, b, collapse(text[a:b]), "pattern:" + fold_text(collapse(text[a:b]))))
+                taken.append((a, b))
+        for m in re.finditer(r"(?<!\w)(?:các\s+)?(bộ|sở)\s*:\s*", fold[start:end]):
+            a0 = start + m.end()
+            stop = re.search(r"[;:.\n]|\s(?:chủ trì|phối hợp|có trách nhiệm|thực hiện|tại|về)\s", fold[a0:end])
+            b0 = a0 + stop.start() if stop else end
+            head_word = "Bộ" if m.group(1) == "bộ" else "Sở"
+            found: list[Mention] = []
+            for part in re.finditer(r"[^,]+", fold[a0:b0]):
+                pa, pb = a0 + part.start(), a0 + part.end()
+                key_f = fold_text(head_word) + " " + re.sub(r"^\s*và\s+|\s+$|^\s+", "", fold[pa:pb])
+                hit = self.canon.get(key_f.strip())
+                if hit:
+                    item = re.sub(r"^\s*và\s+", "", text[pa:pb]).strip()
+                    found.append(Mention(pa, pb, written_name(head_word + " " + item), hit[0], anchor=start + m.start()))
+            if found:
+                lo, hi = start + m.start(), found[-1].end
+                out = [x for x in out if x.end <= lo or x.start >= hi] + found
+                taken = [(x.start, x.end) for x in out]
+        head_rx, _, _ = _naming()
+        for m in head_rx.finditer(text, start, end):
+            a = m.start()
+            if any(not (m.end() <= x or a >= y) for x, y in taken):
+                continue
+            if fold[a:].startswith(("công ty", "tổng công ty")):
+                # company names hold any words: up to the punctuation that ends the name
+                stop = re.search(
+                    r"[,;:.()]|[ \t]{2,}|\n\s*\n|\s(?:chủ trì|phối hợp|có trách nhiệm|là|cùng|thực hiện|tổ chức|theo|trên|tại|về)\b",
+                    text[m.end() : end],
+                )
+                b = m.end() + (stop.start() if stop else len(text[m.end() : end]))
+                b = min(b, m.end() + 90)
+            else:
+                b = extend_phrase(text, fold, m.end() - 1, end, max_words=12)
+            if b <= m.end():
+                continue
+            out.append(Mention(a, b, collapse(text[a:b]), "pattern:" + fold_text(collapse(text[a:b]))))
+            taken.append((a, b))
+        out.sort(key=lambda m: m.start)
+        return out
+
+
+def written_name(s: str) -> str:
+    """A name as the document writes it: whitespace collapsed, end punctuation
+    off, first letter in capitals (a name opening a list item is often 'các …')."""
+    w = collapse(s).strip(" ,;:.")
+    return w[:1].upper() + w[1:]
+
+
+def mentions_in(state: WorkingState, a: int, b: int, gaz: Gazetteer | None = None) -> list[Mention]:
+    """Mentions that start in [a, b): the whole document is matched once and
+    the result kept on the state (stages ask for many small ranges)."""
+    import bisect
+
+    gaz = gaz or default_gazetteer()
+    cache = state.mentions
+    key = id(gaz)
+    if key not in cache:
+        ms = gaz.find(state.text, state.fold)
+        cache[key] = (ms, [m.start for m in ms])
+        for m in ms:
+            if not m.key.startswith(("pattern:", "written:")):
+                state.agency_ids.setdefault(m.name, m.key.split(":")[0])
+    ms, starts = cache[key]
+    return ms[bisect.bisect_left(starts, a) : bisect.bisect_left(starts, b)]
+
+
+@lru_cache(maxsize=1)
+def province_names() -> list[str]:
+    names: list[str] = []
+    for p in load("provinces.yaml")["provinces"]:
+        names.append(fold_text(p["name"]))
+        names.extend(fold_text(a) for a in p.get("aliases") or [])
+    return sorted(set(names), key=len, reverse=True)
+
+
+def locality_after(text: str, fold: str, e: int, end: int, province_level: bool) -> int | None:
+    """End offset of the place name that follows 'tỉnh'/'xã' …, or None."""
+    m = re.match(r"[ \t]+", text[e:end])
+    if not m:
+        return None
+    p = e + m.end()
+    if province_level:
+        for n in province_names():
+            if fold.startswith(n, p) and not fold[p + len(n) : p + len(n) + 1].isalpha():
+                return p + len(n)
+        return None
+    w = re.match(r"(?:[A-ZĐÀ-Ỹ][\wà-ỹ]*)(?:[ \t]+[A-ZĐÀ-Ỹ][\wà-ỹ]*){0,3}", text[p:end])
+    return p + w.end() if w else None
+
+
+@lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer:
+    entries = list(load("agencies.yaml")["agencies"])
+    groups = list(load("agency_groups.yaml")["groups"])
+    titles = list(load("leader_titles.yaml")["titles"])
+    provinces = [p["name"] for p in load("provinces.yaml")["provinces"]]
+    return Gazetteer(entries, groups, titles, provinces)
+
+
+
+OBJECT_BEFORE = re.compile(
+    r"(?:tham mưu(?: cho)?|báo cáo|trình|gửi(?: về)?|về|cho|của|tại|với|thuộc|theo|qua|đến|từ|giúp|thông qua|"
+    r"hướng dẫn|đề xuất|kiến nghị|xin ý kiến|ý kiến|chỉ đạo của|trước|do)\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo)?\s*(?:các)?\s*$"
+)
+CUE_BEFORE = re.compile(
+    r"(?:^|[\s,;:(])(?:giao(?: cho)?|đề nghị|yêu cầu|phân công|trách nhiệm của)\s*:?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các)?\s*$"
+)
+LEAD_VERB_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:là cơ quan )?(?:chủ trì|có trách nhiệm|chịu trách nhiệm|là đầu mối)")
+SENT_START = re.compile(r"(?:[.;:!?]\s|^\x00)\s*[-+*•]?\s*(?:\d+[.)]|[a-zđ]\))?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu|đồng chí)?\s*(?:các\s+)?$")
+
+
+SPEAKER_AFTER = re.compile(r"^[\s,]*(?:[^\W\d_]+\s+){0,4}?(?:yêu cầu|đề nghị|giao(?!\s+(?:thông|dịch|lưu|nhận|ban))|kết luận|có ý kiến|thông báo)\b")
+
+
+
+def addressee_only(agency_spans: list[tuple[int, int]], s: str) -> bool:
+    """True when the text is only names of organisations (and punctuation/joiners)."""
+    rest = s
+    for a, b in sorted(agency_spans, reverse=True):
+        rest = rest[:a] + " " + rest[b:]
+    rest = re.sub(r"\b(?:và|các|với|cùng|thủ trưởng|giám đốc|chủ tịch|lãnh đạo|đề nghị|yêu cầu|giao|cho|của|thuộc|tỉnh|trách nhiệm|nhiệm vụ|có|chủ trì|thực hiện|như sau|sau|tổ chức|triển khai|một số nội dung|nội dung|\d+)\b", " ", fold_text(rest))
+    rest = re.sub(r"[\W_]+", " ", rest).strip()
+    return len(rest.split()) <= 1
+
+
