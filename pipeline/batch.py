@@ -378,7 +378,11 @@ def process_one(path: str, out_path: str | None) -> dict[str, Any]:
 
 def _worker_init() -> None:
     # Ctrl-C is the parent's to handle: it stops the pool and keeps what finished.
+    # A process group of its own, so the parent can end a worker with its
+    # tesseract/LibreOffice children and the terminal's Ctrl-C reaches only the parent.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (inherited by fork)
+    os.setpgrp()
 
 
 # ---------------------------------------------------------------- the batch
@@ -570,7 +574,8 @@ def run_batch(
 
             fill()
             while pending:
-                fin, _ = wait(pending, return_when=FIRST_COMPLETED)
+                # a short timeout keeps the parent responsive to Ctrl-C and SIGTERM
+                fin, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in fin:
                     handle(fut.result(), pending.pop(fut))
                 fill()
@@ -599,8 +604,11 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
     procs = list(getattr(pool, "_processes", {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for p in procs:
-        if p.is_alive():
-            p.terminate()
+        if p.is_alive() and p.pid:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)  # the worker and its OCR children
+            except (ProcessLookupError, PermissionError):
+                p.terminate()
     for p in procs:
         p.join(timeout=5)
 

@@ -459,7 +459,7 @@ def build_corpus(
             doc.close()
 
     scans = sorted(
-        ((corpus / e["file"]) for e in entries if e["kind"] == "scan"), key=lambda p: (page_count(p), p.name)
+        ((corpus / e["file"]) for e in entries if e["kind"] == "scan" and e["file"].endswith(".pdf")), key=lambda p: (page_count(p), p.name)
     )
     pages = 0
     for src in scans:

@@ -65,7 +65,7 @@ def fold_text(s: str) -> str:
     the word's end, so 'Ủy' and 'Uỷ', 'hòa' and 'hoà' give one key."""
     s = unicodedata.normalize("NFD", s.replace("Ð", "Đ")).casefold()
     out = []
-    for word in re.split(r"(\W+)", s):
+    for word in re.split(r"([^\w\u0300-\u036f]+)", s):
         tones = [c for c in word if c in _TONES]
         if tones:
             word = "".join(c for c in word if c not in _TONES) + tones[0]
@@ -191,7 +191,8 @@ def match_tasks(gold: list[dict[str, Any]], pred: list[dict[str, Any]], threshol
 def _score_set(c: Count, gold: list[str], pred: list[str], doc: str, label: str, key: Any) -> bool:
     """Multiset match; True when the two sets are the same."""
     gk = [key(x) for x in gold if x]
-    pk = [key(x) for x in pred if x]
+    praw = [x for x in pred if x]
+    pk = [key(x) for x in praw]
     remaining = list(pk)
     exact = True
     for g, graw in zip(gk, [x for x in gold if x], strict=True):
@@ -205,7 +206,7 @@ def _score_set(c: Count, gold: list[str], pred: list[str], doc: str, label: str,
     for p in remaining:
         c.fp += 1
         exact = False
-        c.misses.append(f"{doc} {label}: extra {p!r}")
+        c.misses.append(f"{doc} {label}: extra {praw[pk.index(p)]!r}")
     return exact
 
 

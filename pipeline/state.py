@@ -47,6 +47,8 @@ class WorkingState:
     confidence: dict[str, float] = field(default_factory=dict)
     # outline and tasks
     items: list[Any] = field(default_factory=list)
+    # a plan's own fields for all its tasks ("Thời gian thực hiện: …", "Chủ trì: …"): kind -> segments
+    plan_attributes: dict[str, list[Segment]] = field(default_factory=dict)
     tasks: list[Any] = field(default_factory=list)
     # every unit the tasks stage considered, with its features (for training)
     candidates: list[Any] = field(default_factory=list)

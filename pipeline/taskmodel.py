@@ -33,13 +33,26 @@ def _cue_patterns() -> dict[str, re.Pattern[str]]:
 
 @cache
 def _attribute_labels() -> re.Pattern[str]:
-    labels = sorted((fold(x) for x in load("task_features.yaml")["attribute_labels"]), key=len, reverse=True)
-    return re.compile(r"^\s*[*_]*(?:" + "|".join(map(re.escape, labels)) + r")[*_]*\s*:")
+    groups = load("task_features.yaml")["attribute_labels"]
+    alts = []
+    for cat, labels in groups.items():
+        words = sorted((fold(x) for x in labels), key=len, reverse=True)
+        alts.append(f"(?P<{cat}>" + "|".join(map(re.escape, words)) + ")")
+    return re.compile(r"^\s*[*_]*(?:" + "|".join(alts) + r")(?:\s+[^\s:;,.]+){0,3}?[*_]*\s*(?:\([^)]{0,40}\))?\s*:\s*")
+
+
+def attribute_label(fold_text: str) -> tuple[str, int] | None:
+    """('lead' | 'support' | 'time' | 'other', length of the label) for a
+    labelled field ('Cơ quan chủ trì: …', 'Thời gian thực hiện: …'), else None."""
+    m = _attribute_labels().match(fold_text)
+    if not m or not fold_text[m.end() :].strip():
+        return None
+    cat = next(k for k, v in m.groupdict().items() if v)
+    return cat, m.end()
 
 
 def is_attribute_label(fold_text: str) -> bool:
-    """'Cơ quan chủ trì: …', 'Thời gian thực hiện: …' — a labelled field of its item."""
-    return bool(_attribute_labels().match(fold_text))
+    return attribute_label(fold_text) is not None
 
 
 def _bucket(x: float, edges: tuple[float, ...]) -> str:
@@ -99,11 +112,19 @@ class LinearModel:
     threshold: float = 0.5
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def proba(self, x: Features) -> float:
+    def score(self, x: Features) -> float:
         z = self.bias
         w = self.weights
         for k, v in x.items():
             z += w.get(k, 0.0) * v
+        return z
+
+    def proba(self, x: Features) -> float:
+        """P(yes), Platt-calibrated on out-of-fold scores when the model has a calibration."""
+        z = self.score(x)
+        cal = self.meta.get("calibration")
+        if cal:
+            z = cal[0] * z + cal[1]
         return _sigmoid(z)
 
     def to_json(self) -> str:
@@ -169,3 +190,36 @@ def train_logistic(
             break
     weights = {k: round(float(w[i]), 6) for k, i in index.items() if abs(w[i]) > 1e-6}
     return LinearModel(name, weights, round(float(w[-1]), 6), meta={"rows": len(rows), "positives": int(y.sum()), "l2": l2, "min_count": min_count, "seed": seed})
+
+
+def cross_val_scores(rows: list[Features], labels: list[int], groups: list[str], *, l2: float, folds: int = 5) -> list[float]:
+    """Out-of-fold scores: each group (document) is scored by a model trained
+    without it. Folds are the sorted groups dealt round-robin (no random draw)."""
+    names = sorted(set(groups))
+    fold_of = {g: i % folds for i, g in enumerate(names)}
+    out = [0.0] * len(rows)
+    for k in range(folds):
+        tr = [i for i, g in enumerate(groups) if fold_of[g] != k]
+        te = [i for i, g in enumerate(groups) if fold_of[g] == k]
+        if not te or not tr:
+            continue
+        m = train_logistic([rows[i] for i in tr], [labels[i] for i in tr], name="cv", l2=l2)
+        for i in te:
+            out[i] = m.score(rows[i])
+    return out
+
+
+def platt(scores: list[float], labels: list[int]) -> tuple[float, float]:
+    """(a, b) so that sigmoid(a·score + b) is calibrated on these out-of-fold scores."""
+    m = train_logistic([{"z": s} for s in scores], labels, name="platt", l2=1e-3, min_count=1)
+    return round(m.weights.get("z", 1.0), 6), round(m.bias, 6)
+
+
+def task_decision(model: LinearModel, x: Features, rule_keep: bool) -> bool:
+    """Keep a candidate unit? The model decides where it is sure (outside the
+    band threshold ± margin of its meta), the rules elsewhere."""
+    p = _sigmoid(model.score(x))  # the decision uses the raw score; proba() is for confidences
+    margin = float(model.meta.get("margin", 0.0))
+    if abs(p - model.threshold) <= margin:
+        return rule_keep
+    return p > model.threshold

@@ -255,7 +255,7 @@ class Agencies(Stage):
         for t in state.tasks:
             a, b = t["span"]
             item = t["item"]
-            if item.kind == "row" and ("lead" in item.cells or "support" in item.cells):
+            if "lead" in item.cells or "support" in item.cells:
                 t["lead"] = cell_names(state, item.cells.get("lead", []), gaz)
                 t["support"] = [x for x in cell_names(state, item.cells.get("support", []), gaz) if x not in t["lead"]]
                 t["lead_source"] = "cell" if t["lead"] else "none"
@@ -276,6 +276,10 @@ class Agencies(Stage):
                 ]
                 if lead:
                     t["lead_source"] = "heading"
+            if not lead and "lead" in state.plan_attributes:
+                lead = cell_names(state, state.plan_attributes["lead"], gaz)
+                if lead:
+                    t["lead_source"] = "plan"
             if not lead:
                 lead = addressee_of_letter(state, gaz)
                 if lead:

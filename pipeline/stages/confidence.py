@@ -3,9 +3,10 @@
 Learned on the development part of corpus/ (``congvan train``): P(the unit is a
 task) from the task model, and P(lead right), P(support right), P(deadline
 right), P(everything right | a real task) from models over what the earlier
-stages recorded (where the lead came from, how many names, OCR …). A task's
-``confidence`` is P(task) × P(everything right): the chance a clerk need not
-touch it. Without shipped models the rules' fixed scores are kept.
+stages recorded (where the lead came from, how many names, OCR …), each
+Platt-calibrated on out-of-fold scores. A value's confidence is P(task) ×
+P(value right | task); the task's ``confidence`` is P(task) × P(everything
+right | task): the chance a clerk need not touch it. Without shipped models the rules' fixed scores are kept.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ class Confidence(Stage):
             for k in ("lead", "support", "deadline"):
                 m = models.get(k)
                 if m is not None:
-                    conf[k] = round(m.proba(x), 3)
+                    # a value is right only on a real task: P(task) × P(value right | task)
+                    conf[k] = round((p_task if p_task is not None else 1.0) * m.proba(x), 3)
             t["confidences"] = conf
             entire = models.get("entire")
             if entire is not None and p_task is not None:

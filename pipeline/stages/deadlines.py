@@ -233,10 +233,17 @@ class Deadlines(Stage):
 
     def __call__(self, state: WorkingState) -> WorkingState:
         issued = state.fields.get("issued_date")
+        plan = None
+        if state.plan_attributes.get("time"):
+            segs = state.plan_attributes["time"]
+            pa, pb = segs[0].start, segs[-1].end
+            pc = best_deadline(phrase_to_deadlines(state.fold[pa:pb], issued, cell=True))
+            if pc is not None:
+                plan = {"date": pc["date"], "kind": pc["kind"], "text": collapse(state.text[pa:pb])}
         for t in state.tasks:
             a, b = t["span"]
             item = t["item"]
-            time_cell = item.cells.get("time") if item.kind == "row" else None
+            time_cell = item.cells.get("time")
             if time_cell:
                 ca, cb = time_cell[0].start, time_cell[-1].end
                 c = best_deadline(phrase_to_deadlines(state.fold[ca:cb], issued, cell=True))
@@ -264,6 +271,9 @@ class Deadlines(Stage):
                             t["deadline_source"] = "heading"
                             break
                     node = node.parent
+            if c is None and plan is not None:
+                t["deadline"], t["deadline_source"] = plan, "plan"
+                continue
             if c is None:
                 t["deadline"] = None
                 continue

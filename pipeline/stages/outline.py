@@ -8,10 +8,10 @@ import re
 from functools import lru_cache
 
 from pipeline.folding import fold
-from pipeline.items import BULLETS, Item, section_tables
+from pipeline.items import BULLETS, HEADING_KINDS, Item, section_tables
 from pipeline.stage import Stage
 from pipeline.state import Line, WorkingState
-from pipeline.textview import Segment
+from pipeline.textview import Segment, View, collapse
 
 NOI_NHAN_RX = re.compile(r"^[\s|*_]*n[oơ]i\s*nh[aâậ]n")
 
@@ -302,5 +302,57 @@ class Outline(Stage):
 
     def __call__(self, state: WorkingState) -> WorkingState:
         root = lines_to_items(state, body_ranges(state))
+        attributes_to_cells(state, root)
         state.items = [root]
         return state
+
+
+def _label_of(state: WorkingState, item: Item) -> tuple[str, list[Segment]] | None:
+    """An item that labels a field ("Cơ quan chủ trì: Sở X"): the field's kind
+    and the segments of its value."""
+    from pipeline.taskmodel import attribute_label
+
+    v = View.join(state.fold, item.segs, sep=" ")
+    lab = attribute_label(v.s)
+    if lab is None or not v.pos:
+        return None
+    cat, n = lab
+    off = v.pos[min(n, len(v.pos) - 1)]
+    value = [Segment(max(seg.start, off), seg.end) for seg in item.segs if seg.end > off]
+    return cat, [seg for seg in value if seg.end > seg.start]
+
+
+def _is_plan_level(state: WorkingState, item: Item) -> bool:
+    """A top part of the body (under the root or a section heading), not a task's sub-item."""
+    par = item.parent
+    return par is not None and (par.kind == "root" or par.kind in HEADING_KINDS and (par.parent is None or par.parent.kind == "root"))
+
+
+def attributes_to_cells(state: WorkingState, root: Item) -> None:
+    """ANNOTATION.md "Labelled attributes": sub-items that label a field of their
+    item become its cells (lead, support, time) and stop being items; at the top
+    of a plan they give the plan-wide lead or time (``state.plan_attributes``)."""
+    for item in list(root.iter()):
+        if item.kind == "root":
+            continue
+        own = _label_of(state, item) if not item.children else None
+        if own is not None and _is_plan_level(state, item) and own[0] in ("lead", "time"):
+            state.plan_attributes.setdefault(own[0], own[1])
+            continue
+        kids = [c for c in item.children if c.kind != "para"]
+        if not kids:
+            continue
+        labels = [None if c.children else _label_of(state, c) for c in kids]
+        if not all(labels) or not any(lab[0] != "other" for lab in labels if lab):
+            continue
+        heading_like = collapse(View.join(state.text, item.segs, sep=" ").s).rstrip(" *_").endswith(":")
+        for lab in labels:
+            assert lab is not None
+            cat, segs = lab
+            if cat == "other" or not segs:
+                continue
+            if heading_like and _is_plan_level(state, item):
+                state.plan_attributes.setdefault(cat, segs)
+            else:
+                item.cells.setdefault(cat, segs)
+        item.children = [c for c in item.children if c not in kids]

@@ -13,6 +13,7 @@ from pipeline.items import HEADING_KINDS, Item, intro_before, item_fold, item_te
 from pipeline.mentions import LEAD_VERB_AFTER, SPEAKER_AFTER, addressee_only, mentions_in
 from pipeline.stage import Stage
 from pipeline.state import WorkingState
+from pipeline.taskmodel import is_attribute_label, task_decision
 from pipeline.textview import View, collapse
 
 DIRECTIVE_TYPES = {"Công văn", "Chỉ thị", "Công điện", "Thông báo", "Kế hoạch", "Quyết định", "Hướng dẫn", "Chương trình", "Phương án", "Kết luận"}
@@ -222,8 +223,6 @@ def unit_features(state: WorkingState, item: Item, unit: dict[str, Any], rule: d
         f["org:any"] = 1.0
         if ms[0].start - a <= 3:
             f["org:first"] = 1.0
-    if state.text:
-        f[f"pos:{min(int(4 * a / len(state.text)), 3)}"] = 1.0
     if state.raw is not None and state.raw.ocr:
         f["src:ocr"] = 1.0
     return f
@@ -278,6 +277,11 @@ class Tasks(Stage):
             if is_fact(f):
                 rule["fact"] = True
                 keep = False
+            if is_attribute_label(f) and not item.cells:
+                rule["attribute"] = True
+                keep = False
+            if item.cells:
+                rule["has_cells"] = True
             ctx = context_of(state, item)
             intro = intro_before(state, item)
             narrative_intro = intro is not None and is_narrative_intro(state, intro)
@@ -299,9 +303,8 @@ class Tasks(Stage):
                 u["rule_keep"] = keep
                 u["features"] = unit_features(state, item, u, rule, k, len(units))
                 if model is not None:
-                    p = model.proba(u["features"])
-                    u["p_task"] = p
-                    u["keep"] = p >= model.threshold
+                    u["p_task"] = model.proba(u["features"])
+                    u["keep"] = task_decision(model, u["features"], keep)
                 else:
                     u["keep"] = keep
                 candidates.append(u)
