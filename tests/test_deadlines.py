@@ -47,3 +47,24 @@ def test_phrase_to_deadline(phrase, expected):
 def test_cited_document_dates_are_not_deadlines(phrase):
     best = best_deadline(phrase_to_deadlines(fold(phrase), ISSUED))
     assert best is None or best["date"] is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "kind", "date"),
+    [
+        ("Năm 2026", "in", "2026"),
+        ("12/2027", "in", "2027-12"),
+        ("6/2027", "in", "2027-06"),
+        ("2024 - 2025", "in", "2025"),
+        ("Quý IV/2026", "in", "2026-12"),
+        ("29/6/2026 - 09/7/2026", "by", "2026-07-09"),
+        ("23/3/2026", "on", "2026-03-23"),
+        ("Hằng năm", "recurring", None),
+    ],
+)
+def test_table_time_cells(cell, kind, date):
+    from pipeline.folding import fold
+    from pipeline.stages.deadlines import best_deadline, phrase_to_deadlines
+
+    got = best_deadline(phrase_to_deadlines(fold(cell), "2026-03-01", cell=True))
+    assert got is not None and (got["kind"], got["date"]) == (kind, date)

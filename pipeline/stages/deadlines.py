@@ -29,6 +29,7 @@ FULL_DATE = re.compile(
 MONTH = re.compile(rf"tháng\s*{M}\s*(?:năm\s*|/\s*|-\s*){Y}")
 QUARTER = re.compile(r"quý\s*(?P<q>iv|iii|ii|i|[1-4])(?:\s*(?:,|và|-)\s*(?:quý\s*)?(?P<q2>iv|iii|ii|i|[1-4]))*\s*(?:năm\s*|/\s*)(?P<y>\d{4})")
 YEAR = re.compile(r"(?:trong |hoàn thành |đến hết |đến )?năm\s*(?P<y>20\d{2})|(?P<y1>20\d{2})\s*-\s*(?P<y2>20\d{2})")
+CELL_PERIOD = re.compile(r"(?<![\d/])(?:(?P<m>\d{1,2})\s*/\s*)?(?P<y>20\d{2})(?![\d/])")
 TIME_OF_DAY = re.compile(r"\s*\d{1,2}\s*(?:giờ|h)\s*(?:\d{1,2}\s*(?:phút)?)?\s*,?\s*")
 RELATIVE = re.compile(r"(?:trong vòng|trong thời hạn|trong|sau)\s*(?P<n>\d{1,3})\s*ngày(?:\s*làm việc)?\s*,?\s*(?:kể\s*)?từ\s*(?:ngày\s*)?(?P<anchor>ký|ban hành|nhận được|có hiệu lực)?")
 RECUR_DAY = re.compile(r"(?:trước\s+)?ngày\s+\d{1,2}\s+(?:hằng|hàng)\s+(?:tháng|quý|năm)")
@@ -108,7 +109,12 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
             out.append({"kind": "recurring", "date": None, "at": m.start(), "end": m.end(), "rank": 2})
             taken.append((m.start(), m.end()))
             continue
-        if by:
+        if cell and not by and not on and re.search(r"\d\s*[-–]\s*(?:ngày\s*)?$", before):
+            # a cell's range "29/6/2026 - 09/7/2026": due by its end
+            out.append({"kind": "by", "date": iso, "at": m.start(), "end": m.end(), "rank": 0.2})
+        elif cell and not by and not on and _opens(f, m.start()) and not re.match(r"^\s*[-–]\s*(?:ngày\s*)?\d", after):
+            out.append({"kind": "on", "date": iso, "at": m.start(), "end": m.end(), "rank": 1})
+        elif by:
             out.append({"kind": "by", "date": iso, "at": max(0, f.rfind(by.split()[0], 0, m.start())), "end": m.end(), "rank": 0})
         elif on or m.group(0).startswith("ngày"):
             if re.search(r"(?:từ|kể từ|đến|thực hiện từ)\s*(?:ngày)?\s*$", before.rstrip()) and not re.search(r"đến\s*(?:hết\s*)?(?:ngày)?\s*$", before.rstrip()):
@@ -167,10 +173,20 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
         if re.search(r"từ\s+(?:năm\s+)?\d{4}\s*(?:đến|-)\s*(?:hết\s+)?$", before.rstrip() + " "):
             continue  # "từ năm 2021 đến hết năm 2025": a period, not a deadline
         g = m.group(0)
-        if not re.match(r"(?:trong |hoàn thành |đến hết )", g) and not re.search(r"(?:thời gian|hoàn thành|thực hiện)\s*:?\s*$", before):
+        if not re.match(r"(?:trong |hoàn thành |đến hết )", g) and not re.search(r"(?:thời gian|hoàn thành|thực hiện)\s*:?\s*$", before) \
+                and not (cell and _opens(f, m.start())):
             continue
         year_s = m.group("y") or m.group("y2")
         out.append({"kind": "in", "date": _iso(int(year_s)), "at": m.start(), "end": m.end(), "rank": 0.8})
+    if cell:
+        # a table's time cell: "12/2027", "6/2027", "2026" alone
+        for m in CELL_PERIOD.finditer(f):
+            if not free(m.start(), m.end()) or not _opens(f, m.start()):
+                continue
+            iso = _iso(int(m.group("y")), int(m.group("m"))) if m.group("m") else _iso(int(m.group("y")))
+            if iso:
+                out.append({"kind": "in", "date": iso, "at": m.start(), "end": m.end(), "rank": 0.9})
+                taken.append((m.start(), m.end()))
     for m in RECUR_DAY.finditer(f):
         if free(m.start(), m.end()):
             out.append({"kind": "recurring", "date": None, "at": m.start(), "end": m.end(), "rank": 2})
