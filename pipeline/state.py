@@ -55,6 +55,8 @@ class WorkingState:
     # per-item memo of the item's joined text and its fold (pipeline/items.py)
     views: dict[int, Any] = field(default_factory=dict)
     folds: dict[int, str] = field(default_factory=dict)
+    headingish: dict[int, bool] = field(default_factory=dict)
+    heading_words: dict[int, list[str]] = field(default_factory=dict)
     # organisation mentions of the whole text, per gazetteer (pipeline/mentions.py)
     mentions: dict[int, Any] = field(default_factory=dict)
     # per-heading memo of the addressees its children name (stages/agencies.py)

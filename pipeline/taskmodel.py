@@ -23,12 +23,20 @@ Features = dict[str, float]
 
 
 @cache
-def _cue_patterns() -> dict[str, re.Pattern[str]]:
+def _cue_pattern() -> re.Pattern[str]:
+    """Every cue word in one pattern, a named group per cue class (one scan per text)."""
     data = load("task_features.yaml")["cues"]
-    return {
-        name: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True)) + r")(?!\w)")
-        for name, words in data.items()
-    }
+    words: list[tuple[str, str]] = [(fold(w), name) for name, ws in data.items() for w in ws]
+    words.sort(key=lambda x: -len(x[0]))
+    seen: set[str] = set()
+    groups: dict[str, list[str]] = {}
+    for w, name in words:
+        if w not in seen:
+            seen.add(w)
+            groups.setdefault(name, []).append(re.escape(w))
+    alts = [f"(?P<{name}>" + "|".join(ws) + ")" for name, ws in groups.items()]
+    # longest words first across classes: order the alternatives by their longest word
+    return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)")
 
 
 @cache
@@ -68,13 +76,15 @@ def text_features(fold_text: str, prefix: str = "") -> Features:
     words = fold_text.split()
     n = len(words)
     f[f"{prefix}len{_bucket(n, (6, 12, 25, 50, 100))}"] = 1.0
-    for name, rx in _cue_patterns().items():
-        k = len(rx.findall(fold_text))
-        if k:
-            f[f"{prefix}cue:{name}"] = min(k, 3) / 3
-        first = rx.match(fold_text.lstrip(" -+*_•"))
-        if first:
+    counts: dict[str, int] = {}
+    opening = len(fold_text) - len(fold_text.lstrip(" -+*_•"))
+    for m in _cue_pattern().finditer(fold_text):
+        name = m.lastgroup or ""
+        counts[name] = counts.get(name, 0) + 1
+        if m.start() == opening:
             f[f"{prefix}opens:{name}"] = 1.0
+    for name, k in counts.items():
+        f[f"{prefix}cue:{name}"] = min(k, 3) / 3
     if words:
         f[f"{prefix}w1:{words[0].strip('.,:;*_()')}"] = 1.0
     if n > 1:

@@ -27,7 +27,8 @@ def _n(x: int) -> str:
 
 def value_features(state: WorkingState, t: dict[str, Any]) -> Features:
     """What the value models see of one task (its roles, deadline, sources)."""
-    f: Features = {f"t:{k}": v for k, v in text_features(fold(t["text"])).items() if not k.startswith(("w1:", "w2:"))}
+    tf = t.get("text_features") or text_features(t.get("fold") or fold(t["text"]))
+    f: Features = {f"t:{k}": v for k, v in tf.items() if not k.startswith(("w1:", "w2:"))}
     lead, support = t.get("lead") or [], t.get("support") or []
     f[f"lead_src:{t.get('lead_source', 'none')}"] = 1.0
     f[f"support_src:{t.get('support_source', 'none')}"] = 1.0

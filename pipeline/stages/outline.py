@@ -312,6 +312,8 @@ def _label_of(state: WorkingState, item: Item) -> tuple[str, list[Segment]] | No
     and the segments of its value."""
     from pipeline.taskmodel import attribute_label
 
+    if not item.segs or attribute_label(state.fold[item.segs[0].start : item.segs[0].start + 120] + " x") is None:
+        return None  # cheap test on the first line before joining the item's text
     v = View.join(state.fold, item.segs, sep=" ")
     lab = attribute_label(v.s)
     if lab is None or not v.pos:

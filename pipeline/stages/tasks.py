@@ -61,10 +61,14 @@ def is_boilerplate(fold_s: str) -> bool:
 
 
 def _is_headingish(state: WorkingState, item: Item) -> bool:
-    s = collapse(item_text(state, item).s)
-    letters = [c for c in s if c.isalpha()]
-    caps = bool(letters) and sum(c.isupper() for c in letters) > 0.8 * len(letters)
-    return item.kind in HEADING_KINDS or caps or (bool(item.children) and len(s) < 160)
+    memo = state.headingish
+    got = memo.get(id(item))
+    if got is None:
+        s = collapse(item_text(state, item).s)
+        letters = [c for c in s if c.isalpha()]
+        caps = bool(letters) and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+        got = memo[id(item)] = item.kind in HEADING_KINDS or caps or (bool(item.children) and len(s) < 160)
+    return got
 
 
 def context_of(state: WorkingState, item: Item) -> str | None:
@@ -177,6 +181,14 @@ def split_sentences(view: View) -> list[tuple[int, int]]:
 
 def _heading_words_above(state: WorkingState, item: Item) -> list[str]:
     """The section words (resources/sections.yaml) of the headings above an item."""
+    key = id(item.parent)
+    got = state.heading_words.get(key)
+    if got is None:
+        got = state.heading_words[key] = _heading_words_from(state, item)
+    return got
+
+
+def _heading_words_from(state: WorkingState, item: Item) -> list[str]:
     out: list[str] = []
     node: Item | None = item.parent
     depth = 0
@@ -202,7 +214,9 @@ def unit_features(state: WorkingState, item: Item, unit: dict[str, Any], rule: d
     """What the task classifier sees of one candidate unit (pipeline/taskmodel.py)."""
     from pipeline.taskmodel import text_features
 
-    f = text_features(fold_text(unit["text"]))
+    tf = text_features(unit.get("fold") or fold_text(unit["text"]))
+    unit["text_features"] = tf
+    f = dict(tf)
     for name, v in rule.items():
         if v is True:
             f[f"rule:{name}"] = 1.0
@@ -264,7 +278,7 @@ class Tasks(Stage):
             s = collapse(view.s)
             if len(s.split()) < 3:
                 continue
-            f = fold_text(s)
+            f = item_fold(state, item)
             first = f[: (m.end() if (m := re.search(r"[.;](?:\s|$)", f)) else len(f))]
             rule: dict[str, Any] = {"default_directive": default_directive}
             keep = True
@@ -320,9 +334,10 @@ class Tasks(Stage):
     def _split(self, state: WorkingState, item: Item, view: View) -> list[dict[str, Any]]:
         """One task per item, or more when a sentence assigns another agency."""
         sents = split_sentences(view)
+        fview = View.join(state.fold, item.segs, sep=" ")  # same offsets as view: fold keeps length
         groups: list[list[tuple[int, int]]] = []
         for a, b in sents:
-            fs = fold_text(view.s[a:b].strip())
+            fs = fview.s[a:b].strip()
             if groups and not is_boilerplate(fs) and (
                 ASSIGN.match(fs) and _names_agency(state, view, a, b) or _opens_with_agency(state, view, a, b)
             ):
@@ -335,13 +350,15 @@ class Tasks(Stage):
         for k, g in enumerate(groups):
             a, b = g[0][0], g[-1][1]
             txt = collapse(view.s[a:b])
-            if k > 0 and is_boilerplate(fold_text(txt)):
+            ftxt = collapse(fview.s[a:b])
+            if k > 0 and is_boilerplate(ftxt):
                 continue
             span = view.span(a, b)
             out.append(
                 {
                     "id": item.path + (f"#{k + 1}" if k > 0 else ""),
                     "text": txt,
+                    "fold": ftxt,
                     "span": span,
                     "item": item,
                     "confidence": 0.8,
