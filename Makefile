@@ -22,7 +22,7 @@ setup:
 
 run:
 	$(BIN)/congvan extract corpus/docs --out $(OUT)
-	@echo "JSON written to $(OUT)/ (one <file stem>.json per document; errors in $(OUT)/errors.jsonl if any)"
+	@echo "JSON written to $(OUT)/ (one .json per document, mirroring corpus/docs; errors in $(OUT)/errors.jsonl if any)"
 
 test:
 	$(BIN)/python -m pytest -q

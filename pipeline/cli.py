@@ -46,9 +46,9 @@ def _log_level(quiet: bool, verbose: int) -> int:
 def default_workers(paths: list[str]) -> int:
     """1 worker for small text batches, one per core otherwise.
 
-    Measured (README 'Speed'): starting a worker costs ~2 CPU-s of imports, so
-    17 text files took 9.3 s with 2 workers and 6.2 s with 1; PDFs, scans and
-    large batches pay that back many times over.
+    Measured (README 'A batch'): on 17 text files 2 workers took about the
+    same wall time as 1 for 60% more CPU; PDFs, scans and large batches pay a
+    worker's start-up back many times over.
     """
     from pipeline.readers.dispatch import TEXT_SUFFIXES
 
