@@ -306,8 +306,10 @@ def load_make_fixtures() -> Any:
 
 
 def corpus_entries(corpus: Path) -> list[dict[str, str]]:
-    with (corpus / "manifest.jsonl").open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    import jsonlines
+
+    with jsonlines.open(corpus / "manifest.jsonl") as reader:
+        return list(reader.iter(type=dict, skip_empty=True))
 
 
 def corpus_key(config: BenchConfig, corpus: Path) -> str:

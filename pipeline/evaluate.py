@@ -31,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jsonlines
 import yaml
 
 HEADER_FIELDS = [
@@ -315,8 +316,8 @@ def read_manifest(corpus: Path) -> list[dict[str, Any]]:
     path = corpus / "manifest.jsonl"
     if not path.exists():
         raise EvalError(f"no corpus at {corpus} (it needs manifest.jsonl and gold/): give --corpus DIR")
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    with jsonlines.open(path) as reader:
+        return list(reader.iter(type=dict, skip_empty=True))
 
 
 def read_split(corpus: Path) -> dict[str, str]:
