@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
@@ -55,20 +54,36 @@ def suppress_red(rgb: np.ndarray) -> np.ndarray:
     return gray
 
 
+def otsu_threshold(gray: np.ndarray) -> int:
+    """Otsu's threshold of a uint8 image: the level that best separates ink from paper."""
+    hist = np.bincount(gray.ravel(), minlength=256).astype(np.float64)
+    total = hist.sum()
+    if total == 0:
+        return 128
+    levels = np.arange(256, dtype=np.float64)
+    w0 = np.cumsum(hist)
+    w1 = total - w0
+    m0 = np.cumsum(hist * levels)
+    mean_all = m0[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mean_all * w0 / total - m0) ** 2 / (w0 * w1 / total)
+    between[~np.isfinite(between)] = -1
+    return int(np.argmax(between))
+
+
 def estimate_skew(gray: np.ndarray, limit: float = 5.0) -> float:
     """Skew angle in degrees (counter-clockwise positive) by projection-profile search."""
     h, w = gray.shape
     scale = min(1.0, 900.0 / max(w, 1))
-    small = cv2.resize(gray, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
-    _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    if ink.mean() < 0.5:  # blank page
+    small = np.asarray(
+        Image.fromarray(gray).resize((max(1, int(w * scale)), max(1, int(h * scale))), Image.Resampling.BOX)
+    )
+    ink_img = Image.fromarray(np.where(small <= otsu_threshold(small), 255, 0).astype(np.uint8))
+    if np.asarray(ink_img).mean() < 0.5:  # blank page
         return 0.0
-    sh, sw = ink.shape
-    center = (sw / 2, sh / 2)
 
     def sharpness(angle: float) -> float:
-        m = cv2.getRotationMatrix2D(center, angle, 1.0)
-        rotated = cv2.warpAffine(ink, m, (sw, sh), flags=cv2.INTER_NEAREST, borderValue=0)
+        rotated = np.asarray(ink_img.rotate(angle, resample=Image.Resampling.NEAREST, fillcolor=0))
         profile = rotated.sum(axis=1, dtype=np.float64)
         return float(np.sum(np.diff(profile) ** 2))
 
@@ -80,9 +95,8 @@ def estimate_skew(gray: np.ndarray, limit: float = 5.0) -> float:
 def deskew(gray: np.ndarray, angle: float) -> np.ndarray:
     if abs(angle) < 0.15:
         return gray
-    h, w = gray.shape
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    return cv2.warpAffine(gray, m, (w, h), flags=cv2.INTER_CUBIC, borderValue=255)
+    rotated = Image.fromarray(gray).rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    return np.asarray(rotated)
 
 
 def prepare_page(image: Image.Image, dpi: float | None = None) -> tuple[np.ndarray, float]:
@@ -239,7 +253,7 @@ def ocr_images(
             t0 = time.perf_counter()
             gray, angle = prepare_page(image, dpi)
             png = Path(tmp) / f"page-{n:04d}.png"
-            cv2.imwrite(str(png), gray)
+            Image.fromarray(gray).save(png)
             prepare_s += time.perf_counter() - t0
             skews.append(angle)
             futures.append(pool.submit(run_tesseract, png, psm))
