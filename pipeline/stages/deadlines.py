@@ -1,7 +1,8 @@
-"""Stage 10: the deadline of each task — own grammar first (phrases in
-resources/deadlines.yaml), dateparser only on an isolated date phrase.
+"""Stage 10: the deadline of each task — our own grammar (phrases in
+resources/deadlines.yaml; dateparser was measured and dropped, README).
 
-Precedence: a dated deadline in the task, then in its headings; then
+Precedence: a table row's time cell or a labelled attribute, a dated deadline
+in the task, then in its headings, then the plan's own time section; then
 recurring; then asap. Dates of cited documents are not deadlines.
 """
 
