@@ -150,3 +150,22 @@ def test_doc_via_libreoffice(tmp_path: Path) -> None:
     assert raw.format == "docx" and raw.meta["converted_from"] == "doc"
     assert "Giao Sở Tài chính chủ trì" in raw.text
     assert re.search(r"ỦY BAN NHÂN DÂN\s{2,}CỘNG HÒA", raw.text)
+
+
+def test_ruled_task_table_in_a_text_pdf_gives_one_task_per_row(tmp_path: Path) -> None:
+    """pdftotext -layout flattens a ruled table into columns of words; pdfplumber's
+    table finder reads its rows, and each row's columns give lead, support, deadline."""
+    import runpy
+
+    from pipeline import extract
+
+    out = tmp_path / "kh.pdf"
+    runpy.run_path(str(Path(__file__).resolve().parents[1] / "scripts/make_task_table_pdf.py"), run_name="gen")["main"](str(out))
+    doc = extract(out)
+    rows = {t.id: t for t in doc.tasks}
+    assert {"1", "2", "3"} <= set(rows)
+    assert [a.name for a in rows["1"].lead] == ["Sở Tư pháp"] and [a.name for a in rows["1"].support] == ["Công an tỉnh"]
+    assert (rows["1"].deadline.kind, rows["1"].deadline.date) == ("in", "2026-12")
+    assert (rows["2"].deadline.kind, rows["2"].deadline.date) == ("in", "2026-09")
+    assert [a.name for a in rows["2"].support] == ["UBND các xã, phường"]
+    assert rows["3"].text == "Tập huấn kỹ năng số cho cán bộ, công chức cấp xã"

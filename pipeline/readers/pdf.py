@@ -185,6 +185,80 @@ def word_blocks(path: Path) -> list[tuple[list[StampBlock], list[float]]]:
     return pages
 
 
+_HEADER_WORDS = re.compile(r"(?i)(?:chủ\s*trì|phối\s*hợp|thời\s*(?:gian|hạn)|tiến\s*độ)")
+
+
+def _task_columns(cells: list[str]) -> list[str | None]:
+    """Column kinds of a table's header row (resources/sections.yaml table_columns)."""
+    from pipeline.folding import fold
+    from pipeline.resources import load
+
+    columns = load("sections.yaml")["table_columns"]
+    out: list[str | None] = []
+    for c in cells:
+        f = " ".join(fold(c or "").split()).strip(" *_:")
+        name = None
+        for kind, words in columns.items():
+            if any(f == w or f.startswith(w + " ") or f.endswith(" " + w) for w in (fold(x) for x in words)):
+                name = kind
+                break
+        out.append(name)
+    return out
+
+
+def ruled_task_tables(path: Path, page_index: int) -> list[tuple[float, float, list[str]]]:
+    """Ruled tables of tasks on a text PDF page (pdfplumber's table finder): for
+    each, its top and bottom (PDF points from the top) and its rows as markdown
+    lines ("| 1 | nhiệm vụ | chủ trì | phối hợp | thời gian |"), header first.
+    A table counts when its header names a content column and a lead or time one."""
+    import pdfplumber
+
+    out: list[tuple[float, float, list[str]]] = []
+    with pdfplumber.open(str(path), pages=[page_index + 1]) as pdf:
+        page = pdf.pages[0]
+        for table in page.find_tables():
+            rows = table.extract()
+            if len(rows) < 2:
+                continue
+            kinds = _task_columns([c or "" for c in rows[0]])
+            if "content" not in kinds or not ({"lead", "time"} & set(kinds)):
+                continue
+            md = []
+            for r, row in enumerate(rows):
+                cells = [" ".join(unicodedata.normalize("NFC", c or "").split()) for c in row]
+                if r == 0:  # a short header word broken over two lines ("ST\nT"): one word
+                    cells = [c.replace(" ", "") if len(c) <= 5 else c for c in cells]
+                md.append("| " + " | ".join(c or " " for c in cells) + " |")
+            out.append((float(table.bbox[1]), float(table.bbox[3]), md))
+    return out
+
+
+def tables_to_markdown(layout: str, row_tops: list[float], tables: list[tuple[float, float, list[str]]]) -> str:
+    """Replace the layout lines of each table (by their rank among the page's
+    text rows, as for stamps) with the table's markdown rows."""
+    lines = layout.split("\n")
+    nonblank = [i for i, line in enumerate(lines) if line.strip()]
+    if len(nonblank) != len(row_tops):
+        return layout  # the layout and the word boxes disagree: keep the layout
+    replace: dict[int, list[str]] = {}
+    drop: set[int] = set()
+    for top, bottom, md in tables:
+        inside = [nonblank[k] for k, t in enumerate(row_tops) if top - 1.5 <= t <= bottom]
+        if not inside:
+            continue
+        replace[inside[0]] = md
+        drop.update(inside[1:])
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if i in replace:
+            out.append("")
+            out.extend(replace[i])
+            out.append("")
+        elif i not in drop:
+            out.append(line)
+    return "\n".join(out)
+
+
 def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
     """Layout text of every page with stamps cut out, glyphs repaired and a quality score."""
     n = len(doc)
@@ -194,6 +268,11 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
     for i in range(n):
         stamps, rows = blocks[i] if i < len(blocks) else ([], [])
         text = layouts[i]
+        if _HEADER_WORDS.search(text) and rows and not stamps:
+            # a task table's header in the layout text: read the ruled table as rows
+            tables = ruled_task_tables(path, i)
+            if tables:
+                text = tables_to_markdown(text, rows, tables)
         if stamps:
             text = remove_stamp_lines(text, stamps, rows)
         text, repairs = repair_glyphs(text)

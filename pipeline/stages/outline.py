@@ -178,6 +178,7 @@ class TableState:
         self.group: Item | None = None
         self.last: Item | None = None
         self.pending: list[Segment] = []
+        self.markdown = False  # rows came as "| … | … |" lines
 
     def take(self, state: WorkingState, ln: Line, add_child) -> bool:  # type: ignore[no-untyped-def]
         text, fold_text = state.text, state.fold
@@ -192,7 +193,10 @@ class TableState:
             if name not in self.cols:
                 self.cols.append(name)
             return True
+        if self.markdown and "|" not in raw and match_marker(raw.lstrip()):
+            return False  # a numbered line after a markdown table ends it ("II. TỔ CHỨC …")
         if "|" in raw:
+            self.markdown = True
             cells = _cells(text, ln.seg)
             if len(cells) < 2:
                 return False

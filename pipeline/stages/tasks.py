@@ -312,13 +312,15 @@ class Tasks(Stage):
                 rule["heading"] = True
                 keep = False
             rule["keep"] = keep
+            task_row = item.kind == "row" and bool({"lead", "time"} & set(item.cells)) and keep
             units = self._split(state, item, view)
             for k, u in enumerate(units):
                 u["rule_keep"] = keep
                 u["features"] = unit_features(state, item, u, rule, k, len(units))
                 if model is not None:
                     u["p_task"] = model.proba(u["features"])
-                    u["keep"] = task_decision(model, u["features"], keep)
+                    # a row of a table of tasks is a task (ANNOTATION.md "Tables"): an exact rule
+                    u["keep"] = keep if task_row else task_decision(model, u["features"], keep)
                 else:
                     u["keep"] = keep
                 candidates.append(u)
