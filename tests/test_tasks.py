@@ -89,3 +89,20 @@ def test_report_narrative_and_recommendations_hold_no_tasks():
 
 def test_ids_are_stable_across_runs():
     assert [t.id for t in rules(CONG_VAN).tasks] == [t.id for t in rules(CONG_VAN).tasks]
+
+
+def test_a_stage_moved_before_what_it_needs_is_refused():
+    """Header after Deadlines used to be accepted and silently lost every task."""
+    import pytest
+
+    from pipeline.errors import PipelineOrderError
+    from pipeline.stage import Pipeline
+
+    stages = default_pipeline().stages
+    names = [s.name for s in stages]
+    header = stages[names.index("header")]
+    moved = [s for s in stages if s is not header]
+    moved.insert(names.index("deadlines"), header)
+    with pytest.raises(PipelineOrderError, match="requires"):
+        Pipeline(moved)
+    Pipeline(stages)  # the standard order is accepted

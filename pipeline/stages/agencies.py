@@ -244,7 +244,8 @@ def addressee_of_letter(state: WorkingState, gaz: Gazetteer) -> list[str]:
 
 class Agencies(Stage):
     name = "agencies"
-    requires = ("task_units",)
+    # the issuer is never its own inherited lead; a one-addressee letter asks its addressee
+    requires = ("task_units", "issuer", "recipients")
     provides = ("roles",)
 
     def __init__(self, gazetteer: Gazetteer | None = None) -> None:

@@ -87,7 +87,7 @@ def build_document(state: WorkingState) -> DirectiveDocument:
 
 class Assemble(Stage):
     name = "assemble"
-    requires = ("text",)
+    requires = ("text", "issuer", "number", "issued_date", "doc_type", "subject", "recipients", "distribution", "signer", "references", "task_units")
     provides = ("document",)
 
     def __call__(self, state: WorkingState) -> WorkingState:

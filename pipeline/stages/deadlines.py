@@ -245,7 +245,8 @@ def best_deadline(cands: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 class Deadlines(Stage):
     name = "deadlines"
-    requires = ("task_units",)
+    # "trong 10 ngày kể từ ngày ký" counts from the issue date
+    requires = ("task_units", "issued_date")
     provides = ("deadlines",)
 
     def __call__(self, state: WorkingState) -> WorkingState:

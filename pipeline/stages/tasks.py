@@ -244,7 +244,8 @@ def unit_features(state: WorkingState, item: Item, unit: dict[str, Any], rule: d
 
 class Tasks(Stage):
     name = "tasks"
-    requires = ("outline",)
+    # doc_type and recipients decide which parts are directive; mentions name the agencies
+    requires = ("outline", "doc_type", "recipients")
     provides = ("task_units",)
 
     def __init__(self, model: Any = "shipped") -> None:
