@@ -85,12 +85,22 @@ def item_fold(state: WorkingState, item: Item) -> str:
     return f
 
 
+def _position(state: WorkingState, node: Item) -> int:
+    """The node's index among its parent's children (one pass per parent, not
+    list.index per call: a list of 10,000 items stays linear)."""
+    assert node.parent is not None
+    memo = state.positions.get(id(node.parent))
+    if memo is None or len(memo) != len(node.parent.children):
+        memo = state.positions[id(node.parent)] = {id(c): i for i, c in enumerate(node.parent.children)}
+    return memo[id(node)]
+
+
 def intro_before(state: WorkingState, item: Item) -> Item | None:
     """The unnumbered paragraph that introduces the list holding ``item``."""
     node: Item | None = item
     while node is not None and node.parent is not None:
         sibs = node.parent.children
-        idx = sibs.index(node)
+        idx = _position(state, node)
         for j in range(idx - 1, -1, -1):
             if sibs[j].kind == "para":
                 s = collapse(item_text(state, sibs[j]).s)

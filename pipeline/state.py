@@ -56,6 +56,7 @@ class WorkingState:
     views: dict[int, Any] = field(default_factory=dict)
     folds: dict[int, str] = field(default_factory=dict)
     headingish: dict[int, bool] = field(default_factory=dict)
+    positions: dict[int, dict[int, int]] = field(default_factory=dict)
     heading_words: dict[int, list[str]] = field(default_factory=dict)
     # organisation mentions of the whole text, per gazetteer (pipeline/mentions.py)
     mentions: dict[int, Any] = field(default_factory=dict)

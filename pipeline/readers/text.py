@@ -11,7 +11,8 @@ from pipeline.readers.diacritics import detached_runs, reattach
 from pipeline.readers.legacy import detect_legacy
 from pipeline.readers.quality import text_validity
 
-_MARKDOWN = re.compile(r"^(#{1,6} \S|\s*\|.*\|\s*$|\s*[-*] \*\*|.*\*\*\S[^*]*\*\*)", re.M)
+# [ \t]* not \s*: under re.M a \s* at a line start runs over every following blank line (quadratic)
+_MARKDOWN = re.compile(r"^(#{1,6} \S|[ \t]*\|.*\|[ \t]*$|[ \t]*[-*] \*\*|.*\*\*\S[^*]*\*\*)", re.M)
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
