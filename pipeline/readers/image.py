@@ -9,7 +9,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 
 from pipeline.errors import InputError
 from pipeline.readers import RawText
-from pipeline.readers.ocr import OcrUnavailable, ocr_images
+from pipeline.readers.ocr import OcrUnavailable, max_page_pixels, ocr_images
 from pipeline.readers.stamps import remove_signature_lines, strip_arrival_stamp
 
 LOW_CONFIDENCE = 0.6
@@ -35,7 +35,16 @@ def read_image(path: Path, *, workers: int | None = None) -> RawText:
     """An image file -> RawText by OCR; one page per frame."""
     try:
         image = Image.open(path)
+        w, h = image.size
+        if w * h > 4 * max_page_pixels():
+            raise InputError(
+                path,
+                f"the image is too large ({w * h / 1e6:.0f} megapixels; the limit is "
+                f"{4 * max_page_pixels() / 1e6:.0f}: set CONGVAN_MAX_PAGE_MPIX to raise it)",
+            )
         image.load()
+    except Image.DecompressionBombError as e:
+        raise InputError(path, f"the image is too large to open safely ({e})") from e
     except (UnidentifiedImageError, OSError) as e:
         raise InputError(path, "the image file is damaged or not an image this program can open") from e
     timings: dict[str, float] = {}

@@ -24,6 +24,24 @@ import numpy as np
 from PIL import Image
 
 OCR_DPI = 300
+# Pixels of one page image handed to OCR: a 5000 pt PDF page at 300 dpi would be
+# 434 megapixels (8.8 GB); pages are rendered or scaled down to this instead.
+# A4 at 300 dpi is 8.7 Mpx. Raise with CONGVAN_MAX_PAGE_MPIX.
+DEFAULT_MAX_PAGE_MPIX = 40.0
+
+
+def max_page_pixels() -> float:
+    try:
+        return float(os.environ.get("CONGVAN_MAX_PAGE_MPIX") or DEFAULT_MAX_PAGE_MPIX) * 1e6
+    except ValueError:
+        return DEFAULT_MAX_PAGE_MPIX * 1e6
+
+
+def capped_scale(width: float, height: float, scale: float) -> float:
+    """``scale`` (pixels per unit), lowered so that the page stays under the pixel cap."""
+    pixels = width * scale * height * scale
+    cap = max_page_pixels()
+    return scale * (cap / pixels) ** 0.5 if pixels > cap else scale
 DEFAULT_PSM = 3
 TESSERACT_TIMEOUT_S = 180
 
@@ -103,8 +121,11 @@ def prepare_page(image: Image.Image, dpi: float | None = None) -> tuple[np.ndarr
     """PIL page image -> (clean gray array at about OCR_DPI, skew angle)."""
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    if dpi and dpi < OCR_DPI * 0.9:
-        factor = OCR_DPI / dpi
+    if image.width * image.height > max_page_pixels():
+        factor = capped_scale(image.width, image.height, 1.0)
+        image = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))), Image.Resampling.BOX)
+    elif dpi and dpi < OCR_DPI * 0.9:
+        factor = capped_scale(image.width, image.height, OCR_DPI / dpi)
         image = image.resize(
             (round(image.width * factor), round(image.height * factor)), Image.Resampling.LANCZOS
         )

@@ -9,6 +9,7 @@ image coverage and renders pages for OCR.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -285,11 +286,26 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
     return result
 
 
+DEFAULT_MAX_PAGES = 1000
+
+
+def max_pages() -> int:
+    """Pages one PDF may have (CONGVAN_MAX_PAGES, default 1000)."""
+    try:
+        return int(os.environ.get("CONGVAN_MAX_PAGES") or DEFAULT_MAX_PAGES)
+    except ValueError:
+        return DEFAULT_MAX_PAGES
+
+
 def render_pages(doc: pdfium.PdfDocument, indices: list[int], dpi: int = OCR_DPI):
     """Yield (PIL image, dpi) for the given pages, rendered in this process (pdfium is not thread-safe)."""
+    from pipeline.readers.ocr import capped_scale
+
     for i in indices:
-        bitmap = doc[i].render(scale=dpi / 72, may_draw_forms=False)
-        yield bitmap.to_pil(), float(dpi)
+        width, height = doc[i].get_size()
+        scale = capped_scale(width, height, dpi / 72)  # a huge page is rendered at a lower dpi
+        bitmap = doc[i].render(scale=scale, may_draw_forms=False)
+        yield bitmap.to_pil(), float(scale * 72)
 
 
 def read_pdf(
@@ -305,6 +321,9 @@ def read_pdf(
         n = len(doc)
         if n == 0:
             raise InputError(path, "the PDF has no pages")
+        limit = max_pages()
+        if n > limit:
+            raise InputError(path, f"the PDF has {n} pages; the limit is {limit} (set CONGVAN_MAX_PAGES to raise it)")
         t0 = time.perf_counter()
         pages = read_text_layer(path, doc)
         timings["pdf-text"] = time.perf_counter() - t0
