@@ -289,8 +289,7 @@ class JsonlSink:
 
     def __init__(self, target: Path | None) -> None:
         self.target = target  # None: standard output
-        self.keys: dict[str, int] = {}
-        self.replaced = 0
+        self.keys: dict[str, int] = {}  # source.path -> lines in the file
         self.log = AppendLog(target) if target is not None else None
         if target is not None:
             for rec in read_jsonl(target):
@@ -309,8 +308,6 @@ class JsonlSink:
             return
         key = (obj.get("source") or {}).get("path")
         if key:
-            if key in self.keys:
-                self.replaced += 1
             self.keys[key] = self.keys.get(key, 0) + 1
         self.log.write(obj)
 
@@ -319,7 +316,7 @@ class JsonlSink:
             return
         self.log.close()
         assert self.target is not None
-        if self.replaced or any(n > 1 for n in self.keys.values()):
+        if any(n > 1 for n in self.keys.values()):
             last: dict[str, dict[str, Any]] = {}
             order: list[str] = []
             rest: list[dict[str, Any]] = []
@@ -337,26 +334,24 @@ class JsonlSink:
 # ---------------------------------------------------------------- the worker
 
 
-def _failure(code: str | None) -> str:
-    from pipeline.errors import stage_of
-
-    return stage_of(code) if code else "pipeline"
+def failure_of(doc: Any) -> tuple[str, str | None]:
+    """Why a ``failed`` result failed: the first error warning's message and code."""
+    first = next((w for w in doc.warnings if w.level == "error"), None)
+    return (first.message, first.code) if first else ("nothing could be extracted", None)
 
 
 def process_one(path: str, out_path: str | None) -> dict[str, Any]:
     """Worker: extract one file; returns a small record (the JSON is written here)."""
     from pipeline import run_state
-    from pipeline.errors import InputError
+    from pipeline.errors import InputError, stage_of
 
     t0 = time.perf_counter()
     try:
         state = run_state(Path(path))
         doc = state.document
         if doc.status == "failed":
-            first = next((w for w in doc.warnings if w.level == "error"), None)
-            reason = first.message if first else "nothing could be extracted"
-            code = first.code if first else None
-            return {"path": path, "status": "failed", "reason": reason, "stage": _failure(code), "code": code, "seconds": time.perf_counter() - t0}
+            reason, code = failure_of(doc)
+            return {"path": path, "status": "failed", "reason": reason, "stage": stage_of(code or ""), "code": code, "seconds": time.perf_counter() - t0}
         data = doc.model_dump_json(indent=1)
         if out_path:
             atomic_write(Path(out_path), data)
@@ -464,14 +459,13 @@ def run_batch(
     version = pipeline_version()
 
     # where the resume index and the error log live
+    index_path: Path | None = None
+    errors_path: Path | None = None
     if out_dir is not None:
-        state_dir, index_path, errors_path = out_dir, out_dir / INDEX_NAME, out_dir / ERRORS_NAME
+        index_path, errors_path = out_dir / INDEX_NAME, out_dir / ERRORS_NAME
     elif jsonl_path is not None:
-        state_dir = jsonl_path.parent
-        index_path = state_dir / f".{jsonl_path.name}.congvan-index.jsonl"
-        errors_path = state_dir / f"{jsonl_path.stem}.errors.jsonl"
-    else:
-        state_dir, index_path, errors_path = None, None, None
+        index_path = jsonl_path.parent / f".{jsonl_path.name}.congvan-index.jsonl"
+        errors_path = jsonl_path.parent / f"{jsonl_path.stem}.errors.jsonl"
 
     exclude = [p for p in (out_dir, jsonl_path, index_path, errors_path) if p is not None]
     walk_records: list[dict[str, str]] = []
@@ -481,7 +475,6 @@ def run_batch(
     errors_log = AppendLog(errors_path) if errors_path else None
     index_log = AppendLog(index_path) if index_path else None
     sink = JsonlSink(jsonl_path) if jsonl is not None else None
-    stamp = now_iso()
 
     def log_error(e: dict[str, str]) -> None:
         res.errors.append(e)
@@ -501,11 +494,13 @@ def run_batch(
     for f in files:
         rel_out = outputs[f.path]
         target = out_dir / rel_out if out_dir else None
-        try:
-            digest = file_sha256(f.path)
-        except OSError:
-            digest = ""
-        if not force and digest:
+        digest = ""
+        if not force:  # the hash only decides a skip; the worker hashes what it reads
+            try:
+                digest = file_sha256(f.path)
+            except OSError:
+                digest = ""
+        if digest:
             prev = index.get(rel_out)
             if prev is not None and prev.get("sha256") == digest and prev.get("version") == version:
                 key = str(f.path)
@@ -549,7 +544,6 @@ def run_batch(
     def on_term(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
-    old_term = None
     try:
         old_term = signal.signal(signal.SIGTERM, on_term)
     except ValueError:  # not the main thread
@@ -594,7 +588,7 @@ def run_batch(
             errors_log.close()
         if index_log is not None and index_path is not None:
             index_log.close()
-            _compact_index(index_path, index, stamp)
+            _compact_index(index_path, index)
     res.seconds = time.perf_counter() - t0
     return res
 
@@ -613,7 +607,7 @@ def _kill_pool(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=5)
 
 
-def _compact_index(path: Path, index: dict[str, dict[str, Any]], stamp: str) -> None:
+def _compact_index(path: Path, index: dict[str, dict[str, Any]]) -> None:
     """One line per output in the resume index (it only ever grows while a run goes)."""
     try:
         rewrite_jsonl(path, index.values())

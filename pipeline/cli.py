@@ -140,7 +140,7 @@ def extract(
 def _extract_stdin(out: Path | None, jsonl: str | None) -> int:
     """One document from standard input; the JSON to stdout, --out DIR/stdin.json or --jsonl."""
     from pipeline import extract as extract_one
-    from pipeline.batch import JsonlSink, atomic_write
+    from pipeline.batch import JsonlSink, atomic_write, failure_of
 
     data = sys.stdin.buffer.read()
     try:
@@ -149,8 +149,7 @@ def _extract_stdin(out: Path | None, jsonl: str | None) -> int:
         print(f"congvan: standard input: {getattr(e, 'reason', e)}", file=sys.stderr)
         return EXIT_INPUT_FAILED
     if doc.status == "failed":
-        first = next((w for w in doc.warnings if w.level == "error"), None)
-        print(f"congvan: standard input: {first.message if first else 'nothing could be extracted'}", file=sys.stderr)
+        print(f"congvan: standard input: {failure_of(doc)[0]}", file=sys.stderr)
         return EXIT_INPUT_FAILED
     payload = doc.model_dump_json(indent=1)
     if out:

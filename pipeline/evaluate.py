@@ -211,7 +211,8 @@ def _score_set(c: Count, gold: list[str], pred: list[str], doc: str, label: str,
     return exact
 
 
-def _dkey(d: dict[str, Any] | None) -> tuple[str, str | None] | None:
+def deadline_key(d: dict[str, Any] | None) -> tuple[str, str | None] | None:
+    """What a deadline is compared by: its kind and date."""
     return (d["kind"], d.get("date")) if d else None
 
 
@@ -272,7 +273,7 @@ def score_document(doc_id: str, gold: dict[str, Any], pred: dict[str, Any], coun
                 rc.fp += len(t.get(role) or [])
     dc = counts["task.deadline"]
     for i, j in pairs:
-        gd, pd = _dkey(gt[i].get("deadline")), _dkey(pt[j].get("deadline"))
+        gd, pd = deadline_key(gt[i].get("deadline")), deadline_key(pt[j].get("deadline"))
         right[(i, "deadline")] = gd == pd
         if gd is None and pd is None:
             continue
@@ -295,9 +296,7 @@ def score_document(doc_id: str, gold: dict[str, Any], pred: dict[str, Any], coun
         ok = right[(i, "lead")] and right[(i, "support")] and right[(i, "deadline")]
         er.tp += ok
         er.fn += not ok
-        conf = pt[j].get("confidence") or {}
         outcomes.append({
-            "task": conf if isinstance(conf, (int, float)) else None,
             "right": ok,
             "lead": right[(i, "lead")],
             "support": right[(i, "support")],

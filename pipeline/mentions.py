@@ -72,8 +72,6 @@ def extend_phrase(text: str, fold: str, e: int, end: int, max_words: int | None 
 PATTERNS = [
     re.compile(r"Ban [Qq]uản lý (?:dự án|các dự án)\s+(?:[^\s,;.()]+\s?){1,8}?(?=[,;.()]|\s(?:chủ trì|phối hợp|và|có|thực hiện|tổ chức)\b)"),
 ]
-LEAD_BEFORE = re.compile(r"(?:giao(?: cho)?|đề nghị|yêu cầu|chỉ đạo|để)\s*[:]?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các\s+)?$")
-LEAD_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:[,:]\s*)?(?:chủ trì|có trách nhiệm|chịu trách nhiệm|tổ chức|triển khai|thực hiện|khẩn trương|tiếp tục|tập trung|phối hợp với|tham mưu|theo dõi|hướng dẫn|rà soát|xây dựng|chỉ đạo|kiểm tra|căn cứ|báo cáo|nghiên cứu|đôn đốc|cung cấp|gửi|có|quản lý|bố trí|ban hành|cập nhật|đẩy mạnh|thường xuyên|nghiêm túc|cử|lập|hoàn thành|giám sát|:)")
 SUPPORT_CUE = re.compile(r"phối hợp(?:\s+chặt chẽ)?(?:\s+(?:với|cùng))?\s*$")
 
 

@@ -34,8 +34,10 @@ def _cue_pattern() -> re.Pattern[str]:
         if w not in seen:
             seen.add(w)
             groups.setdefault(name, []).append(re.escape(w))
+    # Classes are tried in the order of their longest word, each class's words
+    # longest first: at one position the first class that matches wins (a word
+    # of a later class that is longer is not preferred).
     alts = [f"(?P<{name}>" + "|".join(ws) + ")" for name, ws in groups.items()]
-    # longest words first across classes: order the alternatives by their longest word
     return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)")
 
 
@@ -112,9 +114,9 @@ def _sigmoid(z: float) -> float:
 
 @dataclass
 class LinearModel:
-    """A logistic model: P(yes) = sigmoid(bias + Σ w[f]·x[f]); then Platt-free:
-    the training is regularised and the probabilities are checked for
-    calibration on the test part (``congvan eval`` reliability table)."""
+    """A logistic model: score = bias + Σ w[f]·x[f]; P(yes) = sigmoid(a·score + b)
+    with the Platt calibration (a, b) of ``meta`` when training fitted one on
+    out-of-fold scores. Checked on the test part by ``congvan eval``'s reliability table."""
 
     name: str
     weights: dict[str, float]
@@ -163,7 +165,7 @@ def shipped_model(name: str) -> LinearModel | None:
 
 
 def train_logistic(
-    rows: list[Features], labels: list[int], *, name: str, l2: float = 1.0, min_count: int = 3, iters: int = 300, seed: int = 0
+    rows: list[Features], labels: list[int], *, name: str, l2: float = 1.0, min_count: int = 3, iters: int = 300
 ) -> LinearModel:
     """L2-regularised logistic regression by Newton's method (numpy only).
 
@@ -199,7 +201,7 @@ def train_logistic(
         if float(np.max(np.abs(step))) < 1e-7:
             break
     weights = {k: round(float(w[i]), 6) for k, i in index.items() if abs(w[i]) > 1e-6}
-    return LinearModel(name, weights, round(float(w[-1]), 6), meta={"rows": len(rows), "positives": int(y.sum()), "l2": l2, "min_count": min_count, "seed": seed})
+    return LinearModel(name, weights, round(float(w[-1]), 6), meta={"rows": len(rows), "positives": int(y.sum()), "l2": l2, "min_count": min_count})
 
 
 def cross_val_scores(rows: list[Features], labels: list[int], groups: list[str], *, l2: float, folds: int = 5) -> list[float]:

@@ -4,10 +4,11 @@ on 2 CPU cores in minutes. Writes JSON weights to pipeline/resources/models/.
 
 1. task: is a candidate unit (a leaf item or a sentence group the rules cut)
    one of the gold tasks? Features: the rules' own verdicts and reasons, cue
-   words, document type, item kind and depth, the headings above, position.
+   words, document type, item kind and depth, the headings above.
    Label: matched one-to-one to a gold task by text similarity (Dice ≥ 0.6).
-   Probabilities are Platt-calibrated on out-of-fold scores (5 folds by
-   document) and the keep threshold is the one with the best out-of-fold F1.
+   A unit is kept when its raw score is ≥ 0 (P ≥ 0.5 before calibration);
+   the Platt calibration (5 folds by document, out-of-fold scores) serves the
+   confidences. Rows of a table of tasks are kept by rule.
 2. lead / support / deadline / entire: for the units the task model keeps and
    that match a gold task, is the lead set (support set, deadline, all three)
    right? These give the per-value confidences and the task's confidence.
@@ -19,20 +20,16 @@ never imports the pipeline; the test part is never read.
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 import time
-from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from pipeline.evaluate import Folder, fold_text, match_tasks, read_manifest, read_split
+from pipeline.evaluate import Folder, deadline_key, match_tasks, read_manifest, read_split
 from pipeline.taskmodel import LinearModel, cross_val_scores, platt, task_decision, train_logistic
 
 MODELS_DIR = Path(__file__).parent / "resources" / "models"
-CONTAIN = 0.8
 LABEL_MATCH = 0.6
 # the task model overrides the rules only where it is sure: p < 0.5 - MARGIN or p > 0.5 + MARGIN
 MARGIN = 0.0
@@ -59,44 +56,6 @@ def _run(path: str, raw: Any, task_model: str | None, value_models: dict[str, st
         for t in state.tasks
     ]
     return state.raw, cands, tasks
-
-
-def _tokens(s: str) -> Counter[str]:
-    return Counter(re.findall(r"\w+", fold_text(s)))
-
-
-def is_task_material(text: str, gold_tasks: list[dict[str, Any]]) -> bool:
-    """Is this candidate (part of) a gold task? Its words lie mostly inside one
-    gold task's words, or that task's inside it: what the task model learns is
-    'is this task text', not how the gold happened to cut it."""
-    c = _tokens(text)
-    n = sum(c.values())
-    if not n:
-        return False
-    for g in gold_tasks:
-        gt = _tokens(g.get("text", ""))
-        inter = sum((c & gt).values())
-        if inter >= CONTAIN * n or inter >= CONTAIN * max(1, sum(gt.values())):
-            return True
-    return False
-
-
-def task_calibrated(model: LinearModel, z: float) -> float:
-    a, b = model.meta["calibration"]
-    return 1 / (1 + math.exp(-max(-30.0, min(30.0, a * z + b))))
-
-
-def best_threshold(probs: list[float], labels: list[int]) -> float:
-    """The threshold with the best F1 of kept candidates on out-of-fold probabilities."""
-    best, best_f1 = 0.5, -1.0
-    for t in [x / 100 for x in range(20, 71, 2)]:
-        tp = sum(1 for p, y in zip(probs, labels, strict=True) if p >= t and y)
-        fp = sum(1 for p, y in zip(probs, labels, strict=True) if p >= t and not y)
-        fn = sum(1 for p, y in zip(probs, labels, strict=True) if p < t and y)
-        f1 = 2 * tp / max(1, 2 * tp + fp + fn)
-        if f1 > best_f1 + 1e-9:
-            best, best_f1 = t, f1
-    return best
 
 
 def _dev_entries(corpus: Path) -> list[dict[str, Any]]:
@@ -138,10 +97,9 @@ def train(corpus: Path = Path("corpus"), out_dir: Path = MODELS_DIR, workers: in
     task = train_logistic(rows, labels, name="task", l2=L2["task"])
     oof = cross_val_scores(rows, labels, groups, l2=L2["task"])
     task.meta["calibration"] = platt(oof, labels)
-    task.meta["oof_best_threshold"] = best_threshold([task_calibrated(task, z) for z in oof], labels)
     task.meta["margin"] = MARGIN
-    rule_acc = sum(int(c["keep"]) == y for c, y in zip((c for e in entries for c in runs[e["id"]][1]), labels, strict=True)) / max(1, len(labels))
     keeps = [c["keep"] for e in entries for c in runs[e["id"]][1]]
+    rule_acc = sum(int(k) == y for k, y in zip(keeps, labels, strict=True)) / max(1, len(labels))
     model_acc = sum(int(task_decision(task, r, k)) == y for r, k, y in zip(rows, keeps, labels, strict=True)) / max(1, len(labels))
     task.meta.update(trained_on="corpus dev part", documents=len(entries), rule_accuracy=round(rule_acc, 4), train_accuracy=round(model_acc, 4))
     log(f"task model: {len(rows)} candidates, {sum(labels)} tasks; training accuracy rules {rule_acc:.3f}, model {model_acc:.3f}")
@@ -150,7 +108,6 @@ def train(corpus: Path = Path("corpus"), out_dir: Path = MODELS_DIR, workers: in
     runs = _runs(corpus, entries, raws, workers, task.to_json(), None)
     data: dict[str, tuple[list[dict[str, float]], list[int]]] = {k: ([], []) for k in ("lead", "support", "deadline", "entire")}
     names = lambda xs: sorted(folder.name(x["name"] if isinstance(x, dict) else x) for x in xs or [])  # noqa: E731
-    dkey = lambda d: (d["kind"], d.get("date")) if d else None  # noqa: E731
     vgroups: list[str] = []
     for e in entries:
         _, _, tasks = runs[e["id"]]
@@ -160,7 +117,7 @@ def train(corpus: Path = Path("corpus"), out_dir: Path = MODELS_DIR, workers: in
             right = {
                 "lead": names(g.get("lead")) == names(p["lead"]),
                 "support": names(g.get("support")) == names(p["support"]),
-                "deadline": dkey(g.get("deadline")) == dkey(p["deadline"]),
+                "deadline": deadline_key(g.get("deadline")) == deadline_key(p["deadline"]),
             }
             right["entire"] = all(right.values())
             for k, ok in right.items():

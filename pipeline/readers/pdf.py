@@ -190,21 +190,11 @@ _HEADER_WORDS = re.compile(r"(?i)(?:chủ\s*trì|phối\s*hợp|thời\s*(?:gian
 
 
 def _task_columns(cells: list[str]) -> list[str | None]:
-    """Column kinds of a table's header row (resources/sections.yaml table_columns)."""
+    """Column kinds of a table's header row (pipeline/tables.py)."""
     from pipeline.folding import fold
-    from pipeline.resources import load
+    from pipeline.tables import column_of
 
-    columns = load("sections.yaml")["table_columns"]
-    out: list[str | None] = []
-    for c in cells:
-        f = " ".join(fold(c or "").split()).strip(" *_:")
-        name = None
-        for kind, words in columns.items():
-            if any(f == w or f.startswith(w + " ") or f.endswith(" " + w) for w in (fold(x) for x in words)):
-                name = kind
-                break
-        out.append(name)
-    return out
+    return [column_of(" ".join(fold(c or "").split())) for c in cells]
 
 
 def ruled_task_tables(path: Path, page_index: int) -> list[tuple[float, float, list[str]]]:

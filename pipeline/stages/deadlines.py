@@ -18,7 +18,7 @@ from pipeline.items import Item, item_text
 from pipeline.resources import load
 from pipeline.stage import Stage
 from pipeline.state import WorkingState
-from pipeline.textview import collapse
+from pipeline.textview import Segment, collapse
 
 D = r"(?P<d>\d{1,2})"
 M = r"(?P<m>\d{1,2})"
@@ -243,6 +243,14 @@ def best_deadline(cands: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
+def cell_deadline(state: WorkingState, segs: list[Segment], issued: str | None) -> dict[str, Any] | None:
+    """The deadline a table's time cell or a labelled time field states, the
+    whole cell as its text."""
+    a, b = segs[0].start, segs[-1].end
+    c = best_deadline(phrase_to_deadlines(state.fold[a:b], issued, cell=True))
+    return {"date": c["date"], "kind": c["kind"], "text": collapse(state.text[a:b])} if c else None
+
+
 class Deadlines(Stage):
     name = "deadlines"
     # "trong 10 ngày kể từ ngày ký" counts from the issue date
@@ -251,24 +259,14 @@ class Deadlines(Stage):
 
     def __call__(self, state: WorkingState) -> WorkingState:
         issued = state.fields.get("issued_date")
-        plan = None
-        if state.plan_attributes.get("time"):
-            segs = state.plan_attributes["time"]
-            pa, pb = segs[0].start, segs[-1].end
-            pc = best_deadline(phrase_to_deadlines(state.fold[pa:pb], issued, cell=True))
-            if pc is not None:
-                plan = {"date": pc["date"], "kind": pc["kind"], "text": collapse(state.text[pa:pb])}
+        plan = cell_deadline(state, state.plan_attributes["time"], issued) if state.plan_attributes.get("time") else None
         for t in state.tasks:
             a, b = t["span"]
             item = t["item"]
             time_cell = item.cells.get("time")
             if time_cell:
-                ca, cb = time_cell[0].start, time_cell[-1].end
-                c = best_deadline(phrase_to_deadlines(state.fold[ca:cb], issued, cell=True))
-                t["deadline"] = (
-                    {"date": c["date"], "kind": c["kind"], "text": collapse(state.text[ca:cb])} if c else None
-                )
-                t["deadline_source"] = "cell" if c else "none"
+                t["deadline"] = cell_deadline(state, time_cell, issued)
+                t["deadline_source"] = "cell" if t["deadline"] else "none"
                 continue
             seg = state.fold[a:b]
             v = item_text(state, item)

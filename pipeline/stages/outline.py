@@ -5,12 +5,11 @@ sentences that introduce or close a list."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from pipeline.folding import fold
 from pipeline.items import BULLETS, HEADING_KINDS, Item, section_tables
 from pipeline.stage import Stage
 from pipeline.state import Line, WorkingState
+from pipeline.tables import column_of
 from pipeline.textview import Segment, View, collapse
 
 NOI_NHAN_RX = re.compile(r"^[\s|*_]*n[oơ]i\s*nh[aâậ]n")
@@ -137,28 +136,12 @@ def lines_to_items(state: WorkingState, line_ranges: list[tuple[int, int]]) -> I
     return root
 
 
-@lru_cache(maxsize=1)
-def _columns() -> dict[str, list[str]]:
-    from pipeline.resources import load
-
-    cols = load("sections.yaml")["table_columns"]
-    return {k: sorted((fold(x) for x in v), key=len, reverse=True) for k, v in cols.items()}
-
-
-def _column_of(cell: str) -> str | None:
-    c = cell.strip(" *_:").lower()
-    for name, words in _columns().items():
-        if any(c == w or c.startswith(w + " ") or c.endswith(" " + w) for w in words):
-            return name
-    return None
-
-
 def table_header(fold_line: str) -> list[str] | None:
     """Column names when the line is the header row of a table of tasks."""
     if fold_line.count("|") < 3:
         return None
     cells = [c for c in (x.strip() for x in fold_line.strip().strip("|").split("|")) if c]
-    cols = [_column_of(c) or "other" for c in cells]
+    cols = [column_of(c) or "other" for c in cells]
     if "content" in cols and "lead" in cols:
         return cols
     return None
@@ -188,8 +171,8 @@ class TableState:
             return True
         if NOI_NHAN_RX.match(f) or f.startswith("#"):
             return False
-        if _column_of(f) and "|" not in f:  # a detached column header ("Thời gian thực hiện")
-            name = _column_of(f) or "other"
+        if column_of(f) and "|" not in f:  # a detached column header ("Thời gian thực hiện")
+            name = column_of(f) or "other"
             if name not in self.cols:
                 self.cols.append(name)
             return True

@@ -5,6 +5,7 @@ their agencies down; a sentence that assigns another agency starts a new task.""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -13,7 +14,7 @@ from pipeline.items import HEADING_KINDS, Item, intro_before, item_fold, item_te
 from pipeline.mentions import LEAD_VERB_AFTER, SPEAKER_AFTER, addressee_only, mentions_in
 from pipeline.stage import Stage
 from pipeline.state import WorkingState
-from pipeline.taskmodel import is_attribute_label, task_decision
+from pipeline.taskmodel import is_attribute_label, task_decision, text_features
 from pipeline.textview import View, collapse
 
 DIRECTIVE_TYPES = {"Công văn", "Chỉ thị", "Công điện", "Thông báo", "Kế hoạch", "Quyết định", "Hướng dẫn", "Chương trình", "Phương án", "Kết luận"}
@@ -31,11 +32,8 @@ def _heading_words() -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(alts) + r")(?!\w)")
 
 
-def classify_heading(fold_heading: str) -> str | None:
-    """directive | narrative | None from the first section word of a heading."""
-    m = _heading_words().search(fold_heading)
-    if not m:
-        return None
+def section_kind(m: re.Match[str]) -> str:
+    """directive | narrative: which list of resources/sections.yaml a heading word is on."""
     return "directive" if m.group("directive") else "narrative"
 
 
@@ -71,18 +69,24 @@ def _is_headingish(state: WorkingState, item: Item) -> bool:
     return got
 
 
+def _heading_matches(state: WorkingState, node: Item | None, max_depth: int | None = None) -> Iterator[re.Match[str]]:
+    """The first section word (resources/sections.yaml) of each heading-like
+    node from ``node`` up to the root (or ``max_depth`` nodes up)."""
+    depth = 0
+    while node is not None and node.kind != "root" and (max_depth is None or depth < max_depth):
+        if _is_headingish(state, node):
+            m = _heading_words().search(item_fold(state, node)[:120])
+            if m:
+                yield m
+        node = node.parent
+        depth += 1
+
+
 def context_of(state: WorkingState, item: Item) -> str | None:
     """Directive or narrative from the headings above the item (and its own,
     when it is a section heading): a narrative heading anywhere above wins."""
-    found: list[str] = []
-    node: Item | None = item if item.kind in HEADING_KINDS else item.parent
-    while node is not None and node.kind != "root":
-        if _is_headingish(state, node):
-            f = item_fold(state, node)[:120]
-            c = classify_heading(f)
-            if c:
-                found.append(c)
-        node = node.parent
+    start = item if item.kind in HEADING_KINDS else item.parent
+    found = [section_kind(m) for m in _heading_matches(state, start)]
     if "narrative" in found:
         return "narrative"
     return "directive" if found else None
@@ -189,17 +193,7 @@ def _heading_words_above(state: WorkingState, item: Item) -> list[str]:
 
 
 def _heading_words_from(state: WorkingState, item: Item) -> list[str]:
-    out: list[str] = []
-    node: Item | None = item.parent
-    depth = 0
-    while node is not None and node.kind != "root" and depth < 4:
-        if _is_headingish(state, node):
-            m = _heading_words().search(item_fold(state, node)[:120])
-            if m:
-                out.append(("d:" if m.group("directive") else "n:") + m.group(0))
-        node = node.parent
-        depth += 1
-    return out
+    return [f"{section_kind(m)[0]}:{m.group(0)}" for m in _heading_matches(state, item.parent, max_depth=4)]
 
 
 def _depth(item: Item) -> int:
@@ -212,8 +206,6 @@ def _depth(item: Item) -> int:
 
 def unit_features(state: WorkingState, item: Item, unit: dict[str, Any], rule: dict[str, Any], k: int, n_units: int) -> dict[str, float]:
     """What the task classifier sees of one candidate unit (pipeline/taskmodel.py)."""
-    from pipeline.taskmodel import text_features
-
     tf = text_features(unit.get("fold") or fold_text(unit["text"]))
     unit["text_features"] = tf
     f = dict(tf)
