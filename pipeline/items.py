@@ -64,7 +64,10 @@ def section_tables() -> dict[str, list[str]]:
     data = load("sections.yaml")
     return {
         k: [fold_text(x) for x in data[k]]
-        for k in ("directive", "narrative", "intro_cues", "boilerplate", "narrative_intro_cues", "fact_labels", "task_cues")
+        for k in (
+            "directive", "narrative", "intro_cues", "boilerplate", "narrative_intro_cues", "fact_labels", "task_cues",
+            "cue_not_assigning_before", "cue_not_assigning_after", "closing_words",
+        )
     }
 
 
@@ -95,8 +98,9 @@ def _position(state: WorkingState, node: Item) -> int:
     return memo[id(node)]
 
 
-def intro_before(state: WorkingState, item: Item) -> Item | None:
-    """The unnumbered paragraph that introduces the list holding ``item``."""
+def intro_before(state: WorkingState, item: Item, climb: bool = True) -> Item | None:
+    """The unnumbered paragraph that introduces the list holding ``item`` (with
+    ``climb``, or the list holding one of its ancestors)."""
     node: Item | None = item
     while node is not None and node.parent is not None:
         sibs = node.parent.children
@@ -109,6 +113,8 @@ def intro_before(state: WorkingState, item: Item) -> Item | None:
                 break
             if sibs[j].kind != node.kind:
                 break
+        if not climb:
+            return None
         node = node.parent
     return None
 

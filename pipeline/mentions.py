@@ -31,6 +31,17 @@ def _naming() -> tuple[re.Pattern[str], list[str], int]:
     return head_rx, stops, int(data["group_qualifier_max_words"])
 
 
+@lru_cache(maxsize=1)
+def _openers() -> str:
+    words = sorted(load("agency_patterns.yaml")["sentence_openers"], key=len, reverse=True)
+    return "(?:" + "|".join(r"\s+".join(map(re.escape, w.split())) for w in words) + r")(?!\w)"
+
+
+@lru_cache(maxsize=1)
+def generic_heads() -> frozenset[str]:
+    return frozenset(fold_text(w) for w in load("agency_patterns.yaml")["generic_heads"])
+
+
 @lru_cache(maxsize=2)
 def _qualifiers(key: str = "group_qualifiers") -> list[str]:
     return sorted((fold_text(q) for q in load("agency_patterns.yaml")[key]), key=len, reverse=True)
@@ -156,6 +167,7 @@ class Gazetteer:
                 e2 = group_qualifier_end(fold, e, end, "group_qualifiers" if level == "group" else "body_qualifiers")
                 if e2 > e:
                     e = e2
+            e = name_tail_end(text, e, end)
             out.append(Mention(s, e, written_name(text[s:e]), key))
         # names not on the list
         taken = [(m.start, m.end) for m in out]
@@ -190,10 +202,11 @@ class Gazetteer:
             a = m.start()
             if any(not (m.end() <= x or a >= y) for x, y in taken):
                 continue
-            if fold[a:].startswith(("công ty", "tổng công ty")):
+            if fold[a:].startswith(("công ty", "tổng công ty", "doanh nghiệp tư nhân", "dntn")):
                 # company names hold any words: up to the punctuation that ends the name
                 stop = re.search(
-                    r"[,;:.()]|[ \t]{2,}|\n\s*\n|\s(?:chủ trì|phối hợp|có trách nhiệm|là|cùng|thực hiện|tổ chức|theo|trên|tại|về)\b",
+                    r"[,;:.()]|[ \t]{2,}|\n\s*\n|\s(?:chủ trì|phối hợp|có trách nhiệm|là|cùng|thực hiện|tổ chức|theo|trên|tại|về)\b"
+                    r"|\n[ \t]*(?=" + _openers() + r")",
                     text[m.end() : end],
                 )
                 b = m.end() + (stop.start() if stop else len(text[m.end() : end]))
@@ -206,6 +219,46 @@ class Gazetteer:
             taken.append((a, b))
         out.sort(key=lambda m: m.start)
         return out
+
+
+_LOCALITY_WORD = re.compile(r"[ \t]+(?:tỉnh|huyện|xã|phường|thành phố|thị xã|quận|thị trấn|đặc khu|TP\.?|Tp\.?)(?=[ \t,;.:)]|$)")
+_TAIL_WORD = re.compile(r"[ \t]+([^\W_][\w-]*)")
+_ROMAN = re.compile(r"[IVXLC]{1,6}")
+
+
+def _proper_word(w: str) -> bool:
+    """A word that continues a proper name: 'Bình', 'Thuận', 'HCM', 'XIII', '3'."""
+    if w.isdigit():
+        return len(w) <= 3
+    if _ROMAN.fullmatch(w):
+        return True
+    if not w[0].isupper():
+        return False
+    return not w[1:] or w[1:].islower() or len(w) <= 4 and w.isupper()
+
+
+def name_tail_end(text: str, e: int, end: int) -> int:
+    """A listed name goes on over what the document writes right after it on
+    the same line: a place ('Ban Quản lý các khu công nghiệp Bình Thuận',
+    'Cục Hải quan TP Hồ Chí Minh', 'Phòng Nông nghiệp và Môi trường huyện'),
+    a number ('Chi cục Hải quan khu vực XIII'). An all-capitals name (a
+    heading) is left as it is."""
+    name = text[max(0, e - 40) : e]
+    if sum(c.isupper() for c in name) > 0.6 * max(1, sum(c.isalpha() for c in name)):
+        return e
+    m = _LOCALITY_WORD.match(text, e, end)
+    if m:
+        e = m.end()
+    words = 0
+    while words < 5:
+        w = _TAIL_WORD.match(text, e, end)
+        if not w or not _proper_word(w.group(1)):
+            break
+        if (w.group(1).isdigit() or _ROMAN.fullmatch(w.group(1))) and words:
+            break
+        e = w.end()
+        words += 1
+    return e
 
 
 def written_name(s: str) -> str:

@@ -106,3 +106,124 @@ def test_a_stage_moved_before_what_it_needs_is_refused():
     with pytest.raises(PipelineOrderError, match="requires"):
         Pipeline(moved)
     Pipeline(stages)  # the standard order is accepted
+
+
+PROSE_LETTER = """\
+BỘ TÀI CHÍNH                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỔNG CỤC HẢI QUAN                     Độc lập - Tự do - Hạnh phúc
+Số: 9885/TCHQ-TXNK                     Hà Nội, ngày 17 tháng 10 năm 2016
+V/v trao đổi thông tin thu NSNN
+
+Kính gửi: Cục Hải quan thành phố Hồ Chí Minh.
+
+Tổng cục Hải quan nhận được công văn số 2566/HQHCM-TXNK ngày 21/9/2016 của Cục Hải quan
+thành phố Hồ Chí Minh về việc đề nghị hướng dẫn xử lý thông tin thu ngân sách nhà nước.
+
+Việc xử lý thông tin khi hệ thống gặp sự cố thực hiện theo quy định tại Điều 24 Thông tư số
+184/2015/TT-BTC ngày 17/11/2015 của Bộ Tài chính. Đề nghị Cục Hải quan TP Hồ Chí Minh liên hệ
+với đầu mối các ngân hàng để phối hợp xử lý nộp tiền thuế (danh sách ban hành kèm theo công văn
+2107/TCHQ-TXNK ngày 13/3/2015), báo cáo kết quả trước ngày 30/11/2016.
+
+Tổng cục Hải quan thông báo để Cục Hải quan thành phố Hồ Chí Minh được biết và thực hiện./.
+
+Nơi nhận:
+- Như trên;
+- Lưu: VT.
+"""
+
+
+def test_prose_sentence_that_assigns_is_a_task_from_its_own_sentence():
+    """A công văn without numbered items: the task starts at the sentence that
+    hands the work over (mid-paragraph), not at the paragraph; a cited request
+    ("về việc đề nghị") and a remark in brackets that reads like boilerplate
+    ("ban hành kèm theo") change nothing; the name goes on over its place."""
+    doc = rules(PROSE_LETTER)
+    assert [t.text[:40] for t in doc.tasks] == ["Đề nghị Cục Hải quan TP Hồ Chí Minh liên"]
+    t = doc.tasks[0]
+    assert [a.name for a in t.lead] == ["Cục Hải quan TP Hồ Chí Minh"]
+    assert t.deadline is not None and t.deadline.date == "2016-11-30"
+
+
+def test_assigning_cue_and_closing_only():
+    from pipeline.stages.tasks import assigning_cue
+
+    assert assigning_cue("do thời gian gấp, đề nghị các cơ quan gửi danh sách về công an tỉnh")
+    assert not assigning_cue("theo đề nghị của sở tư pháp tại tờ trình số 12")
+    assert not assigning_cue("công an tỉnh đã gửi công văn về việc đề nghị các cơ quan cử nhân sự")
+    assert not assigning_cue("công ty có hồ sơ đề nghị cấp giấy phép vận chuyển")
+    closing = PROSE_LETTER.replace(
+        "Tổng cục Hải quan thông báo để Cục Hải quan thành phố Hồ Chí Minh được biết và thực hiện./.",
+        "Đề nghị Cục Hải quan thành phố Hồ Chí Minh nghiêm túc triển khai thực hiện./.",
+    )
+    assert len(rules(closing).tasks) == 1  # a closing request to carry the letter out is no task
+
+
+def test_converter_page_break_line_is_not_an_item():
+    text = CONG_VAN.replace(
+        "b) Thường xuyên rà soát", "--- PAGE BREAK ---\n\nb) Thường xuyên rà soát"
+    ).replace("a) Khẩn trương triển khai các chủ trương của Đảng về cải cách hành chính.",
+              "a) Khẩn trương triển khai các chủ trương của Đảng về cải cách hành chính.\n--- PAGE BREAK ---")
+    doc = rules(text)
+    assert not any("PAGE BREAK" in t.text for t in doc.tasks)
+    assert [t.id for t in doc.tasks][:2] == ["1.a", "1.b"]
+
+
+def test_name_goes_on_over_place_and_number_on_its_line():
+    from pipeline.folding import fold
+    from pipeline.mentions import default_gazetteer
+
+    g = default_gazetteer()
+    for s, name in [
+        ("Giao Ban Quản lý các khu công nghiệp Bình Thuận chủ trì.", "Ban Quản lý các khu công nghiệp Bình Thuận"),
+        ("Giao Phòng Nông nghiệp và Môi trường huyện chủ trì.", "Phòng Nông nghiệp và Môi trường huyện"),
+        ("Đề nghị UBND các tỉnh, thành phố trực thuộc Trung ương báo cáo.", "UBND các tỉnh, thành phố trực thuộc Trung ương"),
+    ]:
+        assert name in [m.name for m in g.find(s, fold(s))], s
+    caps = "SỞ TÀI CHÍNH HƯỚNG DẪN"
+    assert all(m.name.upper() != caps for m in g.find(caps, fold(caps)))
+
+
+NESTED = """\
+CHỈ THỊ
+Về phát triển các khu công nghiệp
+
+Để khắc phục hạn chế, Thủ tướng Chính phủ yêu cầu các Bộ thực hiện các nhiệm vụ sau:
+1. Bộ Kế hoạch và Đầu tư:
+a) Chủ trì rà soát quy hoạch các khu công nghiệp.
+b) Phối hợp với các Bộ, ngành liên quan chỉ đạo, hướng dẫn triển khai:
+- Xây dựng kết cấu hạ tầng khu công nghiệp đúng tiến độ.
+- Đa dạng hóa các nguồn vốn đầu tư.
+2. Bộ Tài chính: Chủ trì hướng dẫn cơ chế tài chính.
+"""
+
+
+def test_deep_item_inherits_its_ancestor_heading_before_the_outer_intro():
+    doc = rules(NESTED)
+    leads = {t.id: [a.name for a in t.lead] for t in doc.tasks}
+    assert leads["1.b.-1"] == ["Bộ Kế hoạch và Đầu tư"]
+    assert leads["1.a"] == ["Bộ Kế hoạch và Đầu tư"]
+
+
+COMPANY_LETTER = """\
+SỞ CÔNG THƯƠNG                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH LÀO CAI                          Độc lập - Tự do - Hạnh phúc
+Số: 15/SCT-KTAT                     Lào Cai, ngày 2 tháng 3 năm 2026
+V/v kho vật liệu nổ công nghiệp
+
+Kính gửi: Công ty Cổ phần Năng lượng Bảo Long
+Căn cứ kết quả kiểm tra ngày 20/2/2026, Sở Công Thương có ý kiến như sau:
+1. Đề nghị Công ty lưu trữ hồ sơ công trình theo quy định, hoàn thành trước ngày 31/3/2026.
+2. Đề nghị Công ty quản lý, vận hành kho theo đúng thiết kế được duyệt.
+
+Nơi nhận:
+- Như trên;
+- Lưu: VT.
+"""
+
+
+def test_generic_head_stands_for_the_company_named_in_full():
+    """"Công ty" alone is the one company the letter names ("Kính gửi: Công ty
+    Cổ phần …"), and that name stops at the line break before "Căn cứ"."""
+    doc = rules(COMPANY_LETTER)
+    assert doc.recipients == ["Công ty Cổ phần Năng lượng Bảo Long"]
+    assert [[a.name for a in t.lead] for t in doc.tasks] == [["Công ty Cổ phần Năng lượng Bảo Long"]] * 2

@@ -23,6 +23,7 @@ from pipeline.mentions import (
     Mention,
     addressee_only,
     default_gazetteer,
+    generic_heads,
     mentions_in,
 )
 from pipeline.stage import Stage
@@ -110,7 +111,13 @@ def _run_end(fold: str, mentions: list[Mention], i: int, b: int) -> int:
 
 
 def heading_agencies(state: WorkingState, item: Item, gaz: Gazetteer) -> list[str]:
-    """Lead named by the nearest ancestor heading, or the list's intro sentence."""
+    """Lead named by the nearest ancestor heading or list intro ("yêu cầu các
+    sở thực hiện các nhiệm vụ sau:"), nearest first."""
+    intro = intro_before(state, item, climb=False)
+    if intro is not None:
+        got = intro_agencies(state, intro, gaz)
+        if got:
+            return got
     node = item.parent
     while node is not None and node.kind != "root":
         named = addressee_children(state, node, gaz)
@@ -128,15 +135,12 @@ def heading_agencies(state: WorkingState, item: Item, gaz: Gazetteer) -> list[st
                         return [described]
                 if lead:
                     return lead
-        intro = intro_before(state, node)
+        intro = intro_before(state, node, climb=False)
         if intro is not None:
             got = intro_agencies(state, intro, gaz)
             if got:
                 return got
         node = node.parent
-    intro = intro_before(state, item)
-    if intro is not None:
-        return intro_agencies(state, intro, gaz)
     return []
 
 
@@ -242,6 +246,19 @@ def addressee_of_letter(state: WorkingState, gaz: Gazetteer) -> list[str]:
     return [ms[0].name] if len(ms) == 1 else []
 
 
+def full_names_of_generic_heads(state: WorkingState, gaz: Gazetteer) -> dict[str, str]:
+    """"Công ty", "Doanh nghiệp" alone stand for the one company the document
+    names in full ("Kính gửi: Công ty Cổ phần X"; "DNTN Y … Doanh nghiệp bổ sung …")."""
+    heads = generic_heads()
+    names: dict[str, set[str]] = {}
+    for m in mentions_in(state, 0, len(state.text), gaz):
+        f = fold_text(m.name)
+        for h in heads:
+            if f.startswith(h + " ") and len(f.split()) > len(h.split()) + 1:
+                names.setdefault(h, set()).add(m.name)
+    return {h: next(iter(ns)) for h, ns in names.items() if len({fold_text(n) for n in ns}) == 1}
+
+
 class Agencies(Stage):
     name = "agencies"
     # the issuer is never its own inherited lead; a one-addressee letter asks its addressee
@@ -253,6 +270,15 @@ class Agencies(Stage):
 
     def __call__(self, state: WorkingState) -> WorkingState:
         gaz = self._gaz or default_gazetteer()
+        self._roles(state, gaz)
+        full = full_names_of_generic_heads(state, gaz)
+        if full:
+            for t in state.tasks:
+                for key in ("lead", "support"):
+                    t[key] = _uniq([full.get(fold_text(n), n) for n in t.get(key) or []])
+        return state
+
+    def _roles(self, state: WorkingState, gaz: Gazetteer) -> None:
         for t in state.tasks:
             a, b = t["span"]
             item = t["item"]
@@ -292,4 +318,3 @@ class Agencies(Stage):
             t["lead"] = lead
             t["support"] = [s for s in support if s not in lead]
             t["n_mentions"] = len(ms)
-        return state

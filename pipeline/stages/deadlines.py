@@ -34,7 +34,18 @@ CELL_PERIOD = re.compile(r"(?<![\d/])(?:(?P<m>\d{1,2})\s*/\s*)?(?P<y>20\d{2})(?!
 TIME_OF_DAY = re.compile(r"\s*\d{1,2}\s*(?:giờ|h)\s*(?:\d{1,2}\s*(?:phút)?)?\s*,?\s*")
 RELATIVE = re.compile(r"(?:trong vòng|trong thời hạn|trong|sau)\s*(?P<n>\d{1,3})\s*ngày(?:\s*làm việc)?\s*,?\s*(?:kể\s*)?từ\s*(?:ngày\s*)?(?P<anchor>ký|ban hành|nhận được|có hiệu lực)?")
 RECUR_DAY = re.compile(r"(?:trước\s+)?ngày\s+\d{1,2}\s+(?:hằng|hàng)\s+(?:tháng|quý|năm)")
-CITATION_BEFORE = re.compile(r"(?:số\s*)?\d+[\w/.-]*[/-][^\s]*\s*$|(?:văn bản|công văn|quyết định|kế hoạch|thông báo|nghị quyết|chỉ thị|nghị định|thông tư|báo cáo|tờ trình)\s*$")
+# a cited legal document named without its number: "Luật Đất đai ngày …"
+NAMED_CITATION = re.compile(
+    r"(?<!\w)(?:hiến pháp|bộ luật|luật|pháp lệnh|nghị định|thông tư|nghị quyết|quyết định|chỉ thị|công văn|kế hoạch|thông báo|tờ trình)"
+    r"\s+(?P<title>[^.;:\n()]{1,60}?)\s(?:ban hành\s+)?(?:ngày\s*)?$"
+)
+NOT_A_TITLE = re.compile(r"(?<!\w)(?:vào|trước|trong|đến|hạn|hoàn thành|tổ chức|họp|diễn ra|từ|lúc|giờ)(?!\w)")
+
+
+def _named_citation(before: str) -> bool:
+    m = NAMED_CITATION.search(before)
+    return bool(m) and not NOT_A_TITLE.search(m.group("title"))
+CITATION_BEFORE = re.compile(r"(?:số\s*)?\d+[\w/.-]*[/-][^\s]*[^\W\d_][^\s]*\s*$|(?:văn bản|công văn|quyết định|kế hoạch|thông báo|nghị quyết|chỉ thị|nghị định|thông tư|báo cáo|tờ trình)\s*$")
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +105,9 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
         if CITATION_BEFORE.search(before.rstrip(" ,")) or re.search(r"(?:số|ký hiệu)\s*[\w/.-]+\s*(?:ngày)?\s*$", before):
             taken.append((m.start(), m.end()))
             continue
+        if _named_citation(f[max(0, m.start() - 90) : m.start()]) and not _cue_before(f, m.start(), P["by_cues_rx"]):
+            taken.append((m.start(), m.end()))
+            continue  # "Luật Đất đai ngày 18/01/2024": a cited law's date, no number
         y = int(year) if year else issue_year
         if y is None:
             continue
@@ -169,13 +183,16 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
         if not free(m.start(), m.end()):
             continue
         before = f[max(0, m.start() - 45) : m.start()]
-        if CITATION_BEFORE.search(before.rstrip(" ,")) or re.search(r"(?:từ|kể từ|giai đoạn|đến năm|tầm nhìn|khóa)\s*$", before.rstrip()):
+        opens_cell = cell and re.fullmatch(r"\s*(?:giai đoạn)?\s*", before) is not None
+        if not opens_cell and (
+            CITATION_BEFORE.search(before.rstrip(" ,")) or re.search(r"(?:từ|kể từ|giai đoạn|đến năm|tầm nhìn|khóa)\s*$", before.rstrip())
+        ):
             continue
         if re.search(r"từ\s+(?:năm\s+)?\d{4}\s*(?:đến|-)\s*(?:hết\s+)?$", before.rstrip() + " "):
             continue  # "từ năm 2021 đến hết năm 2025": a period, not a deadline
         g = m.group(0)
         if not re.match(r"(?:trong |hoàn thành |đến hết )", g) and not re.search(r"(?:thời gian|hoàn thành|thực hiện)\s*:?\s*$", before) \
-                and not (cell and _opens(f, m.start())):
+                and not (cell and (_opens(f, m.start()) or opens_cell)):
             continue
         year_s = m.group("y") or m.group("y2")
         out.append({"kind": "in", "date": _iso(int(year_s)), "at": m.start(), "end": m.end(), "rank": 0.8})

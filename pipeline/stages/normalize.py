@@ -18,6 +18,8 @@ _CHROME = re.compile(
     r"^\s*(?:={3,}.*={3,}|\[(?:OCR|Bản trích)[^\]]*\]?.*|Open navigation.*|Xem mẫu.*|-{3,}|\*{3,})\s*$",
     re.I,
 )
+# a page break written as a line by a converter ("--- PAGE BREAK ---", "<!-- pagebreak -->")
+_PAGE_MARK = re.compile(r"^\s*(?:-{2,}|={2,}|<!--)?\s*\[?(?:page[ _-]?break)\]?\s*(?:-{2,}|={2,}|-->)?\s*$", re.I)
 
 
 def clean_text(raw: str) -> str:
@@ -71,8 +73,11 @@ def text_to_lines(text: str) -> list[Line]:
             body = text[a:b].replace("\f", " ")
             stripped = body.strip()
             indent = len(body) - len(body.lstrip(" "))
-            noise = bool(stripped) and (bool(_FRAMED_PAGE.match(stripped)) or bool(_CHROME.match(stripped)))
+            mark = bool(stripped) and bool(_PAGE_MARK.match(stripped))
+            noise = mark or bool(stripped) and (bool(_FRAMED_PAGE.match(stripped)) or bool(_CHROME.match(stripped)))
             lines.append(Line(Segment(a, b), page, indent, noise))
+            if mark:
+                page += 1
         if brk == "\f":
             page += 1
     _mark_page_numbers(text, lines)

@@ -55,7 +55,10 @@ def is_fact(fold_s: str) -> bool:
 
 
 def is_boilerplate(fold_s: str) -> bool:
-    return any(b in fold_s for b in section_tables()["boilerplate"])
+    """A boilerplate phrase in the sentence itself (a remark in brackets,
+    "(danh sách … ban hành kèm theo công văn …)", does not count)."""
+    main = re.sub(r"\([^()]*\)", " ", fold_s)
+    return any(b in main for b in section_tables()["boilerplate"])
 
 
 def _is_headingish(state: WorkingState, item: Item) -> bool:
@@ -153,22 +156,86 @@ def drop_table_duplicates(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def paragraph_tasks(state: WorkingState, root: Item) -> list[dict[str, Any]]:
-    """A công văn with no numbered items: the paragraphs that assign work."""
-    out: list[dict[str, Any]] = []
-    n = 0
-    for item in root.children:
+@lru_cache(maxsize=1)
+def _prose_cue() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    t = section_tables()
+    alt = lambda words: "|".join(map(re.escape, sorted(words, key=len, reverse=True)))  # noqa: E731
+    cue = re.compile(r"(?<!\w)(?:đề nghị|yêu cầu|giao(?: cho)?)(?!\w)")
+    before = re.compile(r"(?<!\w)(?:" + alt(t["cue_not_assigning_before"]) + r")\s*$")
+    after = re.compile(r"^\s*(?:" + alt(t["cue_not_assigning_after"]) + r")(?!\w)")
+    return cue, before, after
+
+
+def assigning_cue(fold_s: str) -> bool:
+    """Does the sentence hand work to someone ("…, đề nghị Công ty liên hệ …"),
+    rather than cite a request ("Theo đề nghị của …", "hồ sơ đề nghị cấp …")?"""
+    cue, before, after = _prose_cue()
+    for m in cue.finditer(fold_s):
+        if before.search(fold_s[max(0, m.start() - 25) : m.start()].rstrip()):
+            continue
+        if after.match(fold_s[m.end() :]) or not fold_s[m.end() :].strip(" .;:/"):
+            continue
+        return True
+    return False
+
+
+def _first_cue(fold_s: str) -> int:
+    m = _prose_cue()[0].search(fold_s)
+    return m.start() if m else len(fold_s)
+
+
+def closing_only(state: WorkingState, fold_s: str, a: int, b: int) -> bool:
+    """A closing sentence that only asks for the document to be carried out
+    (ANNOTATION.md "Closing paragraphs"): the names and the closing words off,
+    nothing is left."""
+    rest = fold_s
+    for m in sorted(mentions_in(state, a, b), key=lambda m: m.start, reverse=True):
+        lo, hi = m.start - a, m.end - a
+        if 0 <= lo < hi <= len(rest):
+            rest = rest[:lo] + " " + rest[hi:]
+    words = sorted(section_tables()["closing_words"], key=len, reverse=True)
+    rest = re.sub(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", " ", rest)
+    return len(re.findall(r"[^\W\d_]+", rest)) <= 2
+
+
+def prose_units(state: WorkingState, root: Item, default_directive: bool) -> list[tuple[Item, dict[str, Any], dict[str, Any]]]:
+    """Candidate tasks in the body's paragraphs: from each sentence that hands
+    work to someone to the next such sentence or the paragraph's end (a công
+    văn's prose body, a closing paragraph with a dated request)."""
+    out: list[tuple[Item, dict[str, Any], dict[str, Any]]] = []
+    for item in root.iter():
         if item.kind != "para":
             continue
         view = item_text(state, item)
-        f = fold_text(view.s)
-        if is_boilerplate(f) or not re.search(r"\b(?:giao|đề nghị|yêu cầu)\s+(?:cho\s+)?\S", f):
-            continue
-        if not _names_agency(state, view, 0, len(view.s)):
-            continue
-        n += 1
-        a, b = 0, len(view.s)
-        out.append({"id": item.path, "text": collapse(view.s), "span": view.span(a, b), "item": item, "confidence": 0.6})
+        fview = View.join(state.fold, item.segs, sep=" ")
+        sents = split_sentences(view)
+        starts = [i for i, (a, b) in enumerate(sents) if assigning_cue(fview.s[a:b])]
+        for k, i in enumerate(starts):
+            j = starts[k + 1] if k + 1 < len(starts) else len(sents)
+            a, b = sents[i][0], sents[j - 1][1]
+            txt, ftxt = collapse(view.s[a:b]), collapse(fview.s[a:b])
+            if len(txt.split()) < 4:
+                continue
+            span = view.span(a, b)
+            rule: dict[str, Any] = {"default_directive": default_directive, "prose": True}
+            first = collapse(fview.s[sents[i][0] : sents[i][1]])
+            if is_boilerplate(first) and not re.search(r"báo cáo.{0,60}(trước|chậm nhất)", ftxt):
+                rule["boilerplate"] = True
+            if re.search(r"(?<!\w)đã\s", first[: _first_cue(first)]):
+                rule["past_before_cue"] = True
+            if ftxt.rstrip(" *_").endswith(":"):
+                rule["intro"] = True
+            if closing_only(state, fview.s[a:b], span[0], span[1]):
+                rule["closing_only"] = True
+            if i > 0:
+                rule["mid_paragraph"] = True
+            if item.parent is not None and item.parent.kind != "root":
+                rule["nested"] = True
+            keep = default_directive and not ({"boilerplate", "intro", "closing_only"} & set(rule))
+            rule["keep"] = keep
+            unit = {"id": item.path + (f"#{k + 1}" if k else ""), "text": txt, "fold": ftxt, "span": span,
+                    "item": item, "confidence": 0.6}
+            out.append((item, unit, rule))
     return out
 
 
@@ -317,10 +384,17 @@ class Tasks(Stage):
                 else:
                     u["keep"] = keep
                 candidates.append(u)
+        # sentences of the body's paragraphs: decided by the rules (the task
+        # model is trained on outline items; prose sentences are too few to learn)
+        prose: list[dict[str, Any]] = []
+        for item, u, rule in prose_units(state, root, default_directive):
+            u["rule_keep"] = u["keep"] = rule["keep"]
+            u["features"] = unit_features(state, item, u, rule, 0, 1)
+            if model is not None:
+                u["p_task"] = model.proba(u["features"])
+            prose.append(u)
         state.candidates = candidates
-        units = drop_table_duplicates([u for u in candidates if u["keep"]])
-        if not units and default_directive:
-            units = paragraph_tasks(state, root)
+        units = drop_table_duplicates(sorted((u for u in candidates + prose if u["keep"]), key=lambda u: u["span"][0]))
         state.tasks = units
         if not units:
             state.warn("tasks-none")
