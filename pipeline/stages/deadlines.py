@@ -44,7 +44,7 @@ NOT_A_TITLE = re.compile(r"(?<!\w)(?:vào|trước|trong|đến|hạn|hoàn thà
 
 def _named_citation(before: str) -> bool:
     m = NAMED_CITATION.search(before)
-    return bool(m) and not NOT_A_TITLE.search(m.group("title"))
+    return m is not None and not NOT_A_TITLE.search(m.group("title"))
 CITATION_BEFORE = re.compile(r"(?:số\s*)?\d+[\w/.-]*[/-][^\s]*[^\W\d_][^\s]*\s*$|(?:văn bản|công văn|quyết định|kế hoạch|thông báo|nghị quyết|chỉ thị|nghị định|thông tư|báo cáo|tờ trình)\s*$")
 
 
