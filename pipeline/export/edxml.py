@@ -160,10 +160,12 @@ def write_xml(docs: Iterable[DirectiveDocument], out: BinaryIO) -> ExportCounts:
         xf.write_declaration()
         with xf.element(_q("Documents"), {"generator": f"congvan {__version__}", "schemaVersion": "1.0"}, nsmap={None: NS}):
             for doc in docs:
+                xf.write("\n")  # one document per line: greppable, diffable
                 xf.write(validated(doc))
                 counts.documents += 1
                 counts.tasks += len(doc.tasks)
                 counts.written += 1
+            xf.write("\n")
     return counts
 
 
