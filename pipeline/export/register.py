@@ -2,9 +2,10 @@
 quyết văn bản đến", one row per task, and a sheet of the documents.
 
 Written with XlsxWriter in constant-memory mode: rows go to disk as they are
-made, so 10,000 tasks cost no more memory than ten. It was measured against
-openpyxl's write-only mode on this machine: 2.8 s against 5.3 s for the same
-10,000 rows of 13 cells (scripts/bench_exports.py --openpyxl). Text is always written as text (a task that
+made, so 10,000 tasks cost no more memory than ten (peak Python memory 0.8 MB).
+It was measured against openpyxl's write-only mode on this machine for the
+same 10,000 register rows: 3.3-3.6 s against 5.3-7.3 s over two runs of
+scripts/bench_exports.py --openpyxl. Text is always written as text (a task that
 reads "=1+1" stays those characters, never a formula); complete dates are real
 Excel dates shown dd/mm/yyyy, reduced-precision ones ("09/2025") text.
 """
