@@ -11,9 +11,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 setup:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx vie \
 	   || ! command -v pdftotext >/dev/null || ! command -v soffice >/dev/null \
-	   || [ ! -d /usr/share/fonts/truetype/liberation2 ]; then \
+	   || [ ! -d /usr/share/fonts/truetype/liberation2 ] \
+	   || [ ! -e /usr/lib/libreoffice/program/libsclo.so ]; then \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    tesseract-ocr tesseract-ocr-vie poppler-utils fonts-liberation2 libreoffice-writer-nogui >/dev/null; \
+	    tesseract-ocr tesseract-ocr-vie poppler-utils fonts-liberation2 libreoffice-writer-nogui libreoffice-calc-nogui >/dev/null; \
 	fi
 	@# a virtual environment: Debian's system Python refuses pip installs (externally-managed-environment)
 	@$(PY) -c "import ensurepip" 2>/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; }

@@ -266,6 +266,45 @@ def bench(
     print(f"results in {out}", file=sys.stderr)
 
 
+@app.command("export")
+def export_cmd(
+    source: Annotated[Path, typer.Argument(metavar="SOURCE", help="folder of JSON outputs (congvan extract --out) or a JSONL file (--jsonl)")],
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="jsonl, csv, xlsx, ics or xml")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="the export file (never replaced without --force)")],
+    force: Annotated[bool, typer.Option("--force", metavar="", help="replace FILE if it exists")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="print only errors")] = False,
+) -> None:
+    """Export extracted documents for trackers and registers: one document per line
+    (jsonl), one task per row (csv; xlsx: the register of Decree 30/2020 Appendix IV
+    and a documents sheet), one to-do per dated task (ics), document metadata and
+    tasks validated against an XSD (xml). Exit codes: 0 done, 1 some input was not a
+    congvan document (the others were exported), 2 cannot run (nothing written)."""
+    import time
+
+    from pipeline.export import DocumentSource, ExportInvalid, ExportSetupError, export_to_path
+
+    def bad(e: Any) -> None:
+        print(f"congvan export: {e.path}: {e.reason}", file=sys.stderr)
+
+    started = time.perf_counter()
+    try:
+        docs = DocumentSource(source, exclude=out, on_bad=bad)
+        counts = export_to_path(docs, fmt.lower(), out, force=force)
+    except (ExportSetupError, ExportInvalid) as e:
+        print(f"congvan export: {e}", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE) from None
+    if not quiet:
+        left = f", {counts.left_out} tasks without a dated deadline left out" if counts.left_out else ""
+        print(
+            f"congvan export: {counts.documents} documents, {counts.tasks} tasks -> {out} "
+            f"({counts.written} {fmt.lower()} records{left}), {len(docs.bad)} inputs not exported, "
+            f"in {time.perf_counter() - started:.1f}s",
+            file=sys.stderr,
+        )
+    if docs.bad:
+        raise typer.Exit(EXIT_INPUT_FAILED)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the output."""
