@@ -229,11 +229,17 @@ def _umask() -> int:
     return mask
 
 
+def _temp_prefix(path: Path) -> str:
+    # a name of its own (a killed run's leftovers are found by it), short enough
+    # for a 255-byte file name however long the target's
+    return f".congvan-{path.name[:80]}-"
+
+
 def atomic_write(path: Path, data: str) -> None:
     """Write via a temp file in the same folder and rename: never half a file.
     The file gets the user's usual permissions (0666 less the umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name, suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -411,7 +417,11 @@ def process_one(path: str, out_path: str | None) -> dict[str, Any]:
             return {"path": path, "status": "failed", "reason": reason, "stage": stage_of(code or ""), "code": code, "seconds": time.perf_counter() - t0}
         data = doc.model_dump_json(indent=1)
         if out_path:
-            atomic_write(Path(out_path), data)
+            try:
+                atomic_write(Path(out_path), data)
+            except OSError as e:
+                reason = f"its output {shown_path(out_path)} cannot be written ({e.strerror or e})"
+                return {"path": path, "status": "failed", "reason": reason, "stage": "write", "code": "output-error", "seconds": time.perf_counter() - t0}
         return {
             "path": path,
             "status": doc.status,
@@ -522,8 +532,8 @@ def lock_outputs(out_dir: Path | None, jsonl: Path | None) -> list[int]:
     return fds
 
 
-# mkstemp's names (atomic_write): "." + target name + 8 random characters + ".tmp"
-_TEMP_NAME = re.compile(r"^\..+\.jsonl?[a-z0-9_]{8}\.tmp$")
+# atomic_write's temporary names: ".congvan-" + target name + "-" + 8 random characters + ".tmp"
+_TEMP_NAME = re.compile(r"^\.congvan-.*-[a-z0-9_]{8}\.tmp$")
 
 
 def remove_stale_temporaries(out_dir: Path | None, jsonl: Path | None) -> int:
@@ -532,7 +542,7 @@ def remove_stale_temporaries(out_dir: Path | None, jsonl: Path | None) -> int:
     if out_dir is not None and out_dir.is_dir():
         found += [p for p in out_dir.rglob(".*.tmp") if _TEMP_NAME.match(p.name)]
     if jsonl is not None and jsonl.parent.is_dir():
-        found += [p for p in jsonl.parent.glob(".*.tmp") if p.name.startswith("." + jsonl.name) and _TEMP_NAME.match(p.name)]
+        found += [p for p in jsonl.parent.glob(".*.tmp") if p.name.startswith(_temp_prefix(jsonl)) and _TEMP_NAME.match(p.name)]
     for p in found:
         try:
             p.unlink()
@@ -672,6 +682,9 @@ def _run_locked(
         res.records.append(rec)
         st = rec["status"]
         entry: dict[str, Any] = {"output": rel_out, "input": rec["path"], "sha256": rec.get("sha256") or digest, "version": version, "status": st}
+        entry["seconds"] = round(rec.get("seconds") or 0.0, 3)
+        if rec.get("peak_mb") is not None:  # the worker's peak resident memory for this document
+            entry["peak_mb"] = round(rec["peak_mb"], 1)
         if st == "failed":
             res.failed += 1
             log_error({"path": rec["path"], "status": "failed", "reason": rec.get("reason", ""), "stage": rec.get("stage", ""), "code": rec.get("code") or ""})

@@ -365,7 +365,7 @@ def test_a_torn_last_line_does_not_swallow_the_next_record(tmp_path):
     out = tmp_path / "o"
     out.mkdir()
     (out / "errors.jsonl").write_text('{"path": "x.txt", "reason": "earlier"}\n{"path": "y.txt", "rea', encoding="utf-8")
-    (out / ".a.jsonabcd1234.tmp").write_text("{half", encoding="utf-8")  # killed mid-write
+    (out / ".congvan-a.json-abcd1234.tmp").write_text("{half", encoding="utf-8")  # killed mid-write
     run_batch([str(src)], out)
     recs = [json.loads(x) for x in (out / "errors.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [Path(r["path"]).name for r in recs] == ["x.txt", "b.txt"]
