@@ -717,7 +717,6 @@ def _run_locked(
                 f, _, target, _ = item
                 handle(item, process_one(str(f.path), str(target) if target else None))
         elif todo:
-            warm_up()  # here once: every worker (and a replacement) starts loaded
             pool = Pool(
                 process_one, min(max(1, workers), len(todo)), timeout=limit_s, memory_mb=limit_mb,
                 warm_up=warm_up, close_fds=tuple(lock_fds),

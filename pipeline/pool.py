@@ -203,12 +203,15 @@ class Pool:
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.close_fds = close_fds
-        self._ctx = mp.get_context("fork")  # workers share the parent's loaded code
+        # fork: a worker starts at once; it loads the pipeline itself (warm_up), so
+        # this process stays light (a loaded interpreter takes ~2 s to exit)
+        self._ctx = mp.get_context("fork")
         self._workers: list[_Worker] = []
 
     def check_memory(self) -> None:
-        """PoolError when the memory limit leaves a worker (a copy of this loaded
-        process) no room to read anything."""
+        """PoolError when the memory limit leaves a worker (a copy of this
+        process, before it loads the pipeline) no room at all; a limit too small
+        to load the pipeline is found by the first worker's warm-up."""
         base = data_mb()
         if self.memory_mb and base is not None and self.memory_mb < base + MIN_HEADROOM_MB:
             raise PoolError(
