@@ -209,6 +209,42 @@ def make_inputs(folder: Path, seed: int = 13, scale: int = 1) -> list[Case]:
     return cases
 
 
+def make_heavy(folder: Path) -> list[Case]:
+    """The heavy inputs of the issue (not run in CI: minutes and gigabytes before the limits)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pdfmetrics.registerFont(TTFont("LS", FONT))
+    cases = []
+    for side in (5000, 14400):  # one huge page: 434 / 3,600 megapixels at 300 dpi
+        c = canvas.Canvas(str(folder / f"page-{side}pt.pdf"), pagesize=(side, side))
+        c.setFont("LS", 120)
+        c.drawString(200, side - 500, "ỦY BAN NHÂN DÂN TỈNH AN GIANG")
+        c.save()
+        cases.append(Case(f"page-{side}pt.pdf", "huge-page", "any"))
+    c = canvas.Canvas(str(folder / "3000-pages.pdf"))
+    for i in range(3000):
+        c.setFont("LS", 12)
+        c.drawString(72, 760, f"Trang {i + 1}: Giao Sở Nội vụ chủ trì thực hiện.")
+        c.showPage()
+    c.save()
+    cases.append(Case("3000-pages.pdf", "many-pages", "error"))
+    para = "<w:p><w:r><w:t>Giao Sở Nội vụ chủ trì.</w:t></w:r></w:p>".encode()
+    _docx_replacing(folder / "2M-paragraphs.docx", "word/document.xml", _document_xml(para * 2_000_000))
+    cases.append(Case("2M-paragraphs.docx", "zip-bomb", "error"))
+    doc = TEXT.read_text(encoding="utf-8")
+    (folder / "50MB.txt").write_text((doc + "\n") * (50_000_000 // len(doc.encode())), encoding="utf-8")
+    (folder / "5MB-one-line.txt").write_text("Giao Sở Nội vụ chủ trì thực hiện. " * 130_000, encoding="utf-8")
+    (folder / "1.9M-chars.txt").write_text((doc + "\n") * (1_900_000 // len(doc)), encoding="utf-8")
+    cases += [Case("50MB.txt", "huge-text", "error"), Case("5MB-one-line.txt", "huge-text", "error"),
+              Case("1.9M-chars.txt", "huge-text", "any")]
+    png_bomb(folder / "12000px.png", 12000)  # 144 Mpx in 150 KB: under the refusal, scaled to 40 Mpx for OCR
+    cases.append(Case("12000px.png", "image-bomb", "any"))
+    return cases
+
+
 def snapshot(folder: Path) -> dict[str, str]:
     """Every entry under ``folder`` (not following links) with its content hash or kind."""
     out: dict[str, str] = {}
@@ -226,7 +262,7 @@ def snapshot(folder: Path) -> dict[str, str]:
     return out
 
 
-def run(folder: Path, out: Path, timeout: float = 60, memory_mb: int = 2048) -> dict[str, object]:
+def run(folder: Path, out: Path, timeout: float = 60, memory_mb: int = 2048, heavy: bool = False) -> dict[str, object]:
     """Extract the inputs with 2 workers; the figures of the run."""
     sys.path.insert(0, str(ROOT))
     from pipeline.batch import run_batch
@@ -249,6 +285,10 @@ def run(folder: Path, out: Path, timeout: float = 60, memory_mb: int = 2048) -> 
         "largest_worker_mb": round(max((r.get("peak_mb") or 0.0) for r in res.records), 1),
         "largest_subprocess_mb": round(max((r.get("children_peak_mb") or 0.0) for r in res.records), 1),
         "slowest": [slowest["path"], round(slowest.get("seconds") or 0.0, 1)],
+        "per_document": {
+            Path(r["path"]).name: [r["status"], r.get("code"), round(r.get("seconds") or 0.0, 1), round(r.get("peak_mb") or 0.0)]
+            for r in res.records
+        } if heavy else {},
         "seconds": round(time.perf_counter() - t0, 1),
     }
 
@@ -259,13 +299,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--run", type=Path, metavar="OUT", help="extract them into OUT and print the figures")
+    ap.add_argument("--heavy", action="store_true", help="the issue's heavy inputs instead (default limits: 300 s, 4 GB)")
     args = ap.parse_args()
-    cases = make_inputs(args.folder, args.seed, args.scale)
+    cases = make_heavy(args.folder) if args.heavy else make_inputs(args.folder, args.seed, args.scale)
     (args.folder.parent / "fuzz-manifest.json").write_text(json.dumps([asdict(c) for c in cases], indent=1))
     print(f"{len(cases)} inputs in {args.folder}")
     if args.run:
         before = snapshot(args.folder)
-        figures = run(args.folder, args.run)
+        figures = run(args.folder, args.run, 300, 4096, heavy=True) if args.heavy else run(args.folder, args.run)
         figures["inputs_unchanged"] = snapshot(args.folder) == before
         print(json.dumps(figures, ensure_ascii=False, indent=1))
 
