@@ -102,10 +102,16 @@ def _mark_page_numbers(text: str, lines: list[Line]) -> None:
 
 
 class Normalize(Stage):
+    """``reject_foreign``: a text that is not Vietnamese stops the run with an
+    InputError (off in the robustness tests, to run every stage on any text)."""
+
     name = "normalize"
     requires = ("raw",)
     provides = ("text", "lines")
     critical = True
+
+    def __init__(self, reject_foreign: bool = True) -> None:
+        self.reject_foreign = reject_foreign
 
     def __call__(self, state: WorkingState) -> WorkingState:
         assert state.raw is not None
@@ -114,7 +120,7 @@ class Normalize(Stage):
         state.lines = text_to_lines(state.text)
         if not state.text.strip():
             state.warn("empty-text")
-        else:
+        elif self.reject_foreign:
             why = not_vietnamese(state.text)
             if why:
                 raise InputError(state.path or "text", f"not a Vietnamese document: {why}", "normalize", "not-vietnamese")
