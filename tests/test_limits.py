@@ -86,16 +86,32 @@ def _good_and_bad(folder: Path, bad: Path, n_good: int = 10) -> None:
         (folder / f"g{i:02d}.txt").write_bytes(DOC.read_bytes() + f"\n{i}\n".encode())
 
 
+def _reads(cmdline: Path, needle: str) -> bool:
+    try:
+        return needle.encode() in cmdline.read_bytes()
+    except OSError:
+        return False
+
+
 def _index(out: Path) -> dict[str, dict]:
     return {r["output"]: r for r in map(json.loads, (out / INDEX_NAME).read_text(encoding="utf-8").splitlines())}
 
 
 @pytest.mark.slow
-def test_a_document_past_the_time_limit_is_stopped_and_the_others_go_on(tmp_path):
+def test_a_document_past_the_time_limit_is_stopped_and_the_others_go_on(tmp_path, monkeypatch):
     """Issue 13: 1 bad + 10 good with 1 worker: no good file was done in 150 s."""
+    import tempfile
+
+    tmp = tmp_path / "tmp"  # the workers' OCR page images go here
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
     _good_and_bad(tmp_path / "in", SCAN)
     out = tmp_path / "o"
     res = run_batch([str(tmp_path / "in")], out, workers=1, timeout=3)
+    # the stopped worker's tesseract children ended with it and its temporary files are gone
+    assert not list(tmp.iterdir())
+    running = [c for c in Path("/proc").glob("[0-9]*/cmdline") if _reads(c, str(tmp))]
+    assert running == []
     assert (res.ok, res.failed) == (10, 1)
     err = json.loads((out / "errors.jsonl").read_text(encoding="utf-8"))
     assert err["code"] == "timeout" and "--timeout" in err["reason"] and err["path"].endswith("a-bad.pdf")
