@@ -82,7 +82,7 @@ def run_state(
         state.data, state.path = source, name
     elif isinstance(source, (str, Path)):
         s = str(source)
-        if "\n" in s or len(s) > 4096:
+        if isinstance(source, str) and ("\n" in s or len(s) > 4096):  # a Path is a path, even "a\nb.txt"
             raise TypeError("extract() takes a path or bytes; this looks like a document's text: use extract_text()")
         state.path = s
         path = Path(s)

@@ -10,22 +10,28 @@ Guarantees (each has a test in tests/test_batch.py):
   never read back as input; symbolic links are not followed out of a folder,
   and pipes, devices and sockets are never opened;
 - progress is kept as it goes: the resume index and errors.jsonl are appended
-  after every document, so an interrupted run keeps what finished;
-- a re-run leaves one JSONL line per document.
+  after every document, so an interrupted run (even ``kill -9``) keeps what
+  finished, and a resume redoes none of it;
+- a re-run leaves one JSONL line per document;
+- every document is bounded (tests/test_limits.py): a worker past the time or
+  memory limit is ended and replaced, the document recorded, the rest goes on
+  (pipeline/pool.py);
+- one run at a time per output: a lock in --out (and beside the --jsonl file).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import re
 import signal
 import stat
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -33,11 +39,13 @@ from typing import IO, Any
 
 import jsonlines
 
+from pipeline.errors import shown_path
 from pipeline.readers.dispatch import DOCUMENT_SUFFIXES
 
 INPUT_SUFFIXES = DOCUMENT_SUFFIXES
 INDEX_NAME = ".congvan-index.jsonl"
 ERRORS_NAME = "errors.jsonl"
+LOCK_NAME = ".congvan.lock"
 
 
 def pipeline_version() -> str:
@@ -221,11 +229,17 @@ def _umask() -> int:
     return mask
 
 
+def _temp_prefix(path: Path) -> str:
+    # a name of its own (a killed run's leftovers are found by it), short enough
+    # for a 255-byte file name however long the target's
+    return f".congvan-{path.name[:80]}-"
+
+
 def atomic_write(path: Path, data: str) -> None:
     """Write via a temp file in the same folder and rename: never half a file.
     The file gets the user's usual permissions (0666 less the umask)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + path.name, suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -250,6 +264,7 @@ class AppendLog:
     def write(self, obj: dict[str, Any]) -> None:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            drop_torn_tail(self.path)
             self._fh = self.path.open("a", encoding="utf-8")
             self._writer = jsonlines.Writer(self._fh, compact=True, flush=True, dumps=_dumps)
         self._writer.write(obj)
@@ -262,8 +277,39 @@ class AppendLog:
         self._writer = self._fh = None
 
 
+def drop_torn_tail(path: Path) -> None:
+    """Cut a last line without its newline (a run killed while writing it), so
+    the next record starts a line of its own instead of gluing onto the torn one."""
+    try:
+        with path.open("rb+") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return
+            pos = size
+            while pos > 0:
+                step = min(1 << 16, pos)
+                fh.seek(pos - step)
+                chunk = fh.read(step)
+                nl = chunk.rfind(b"\n")
+                if nl >= 0:
+                    fh.truncate(pos - step + nl + 1)
+                    return
+                pos -= step
+            fh.truncate(0)
+    except FileNotFoundError:
+        return
+
+
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False)
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a file name with bytes that are not UTF-8: escaped, read back the same
+        text = json.dumps(obj, ensure_ascii=True)
+    return text
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -340,6 +386,23 @@ def failure_of(doc: Any) -> tuple[str, str | None]:
     return (first.message, first.code) if first else ("nothing could be extracted", None)
 
 
+# a few lines of a letter: reading them loads every stage's code and data
+WARM_UP_TEXT = (
+    "ỦY BAN NHÂN DÂN\nTỈNH AN GIANG\nSố: 1/UBND-VP\nV/v thực hiện nhiệm vụ\n"
+    "Kính gửi: Sở Nội vụ.\nGiao Sở Tài chính chủ trì, phối hợp với Sở Nội vụ thực hiện trước ngày 30/6/2025.\n"
+)
+
+
+def warm_up() -> None:
+    """Load the pipeline in a new worker before its first document's clock starts."""
+    import pipeline.readers.docx  # noqa: F401
+    import pipeline.readers.image  # noqa: F401
+    import pipeline.readers.pdf  # noqa: F401
+    from pipeline import extract_text
+
+    extract_text(WARM_UP_TEXT)
+
+
 def process_one(path: str, out_path: str | None) -> dict[str, Any]:
     """Worker: extract one file; returns a small record (the JSON is written here)."""
     from pipeline import run_state
@@ -354,7 +417,11 @@ def process_one(path: str, out_path: str | None) -> dict[str, Any]:
             return {"path": path, "status": "failed", "reason": reason, "stage": stage_of(code or ""), "code": code, "seconds": time.perf_counter() - t0}
         data = doc.model_dump_json(indent=1)
         if out_path:
-            atomic_write(Path(out_path), data)
+            try:
+                atomic_write(Path(out_path), data)
+            except OSError as e:
+                reason = f"its output {shown_path(out_path)} cannot be written ({e.strerror or e})"
+                return {"path": path, "status": "failed", "reason": reason, "stage": "write", "code": "output-error", "seconds": time.perf_counter() - t0}
         return {
             "path": path,
             "status": doc.status,
@@ -366,18 +433,11 @@ def process_one(path: str, out_path: str | None) -> dict[str, Any]:
             "sha256": doc.source.sha256,
         }
     except InputError as e:
-        return {"path": path, "status": "failed", "reason": e.reason, "stage": e.stage, "code": "input-error", "seconds": time.perf_counter() - t0}
+        return {"path": path, "status": "failed", "reason": e.reason, "stage": e.stage, "code": e.code, "seconds": time.perf_counter() - t0}
+    except MemoryError:  # past the worker's memory limit (pipeline/pool.py words the reason)
+        return {"path": path, "status": "failed", "reason": "not enough memory to read it", "stage": "limit", "code": "memory-limit", "seconds": time.perf_counter() - t0}
     except Exception as e:  # a defect: still never stop the batch
         return {"path": path, "status": "failed", "reason": f"internal error: {type(e).__name__}: {e}", "stage": "pipeline", "code": "internal-error", "seconds": time.perf_counter() - t0}
-
-
-def _worker_init() -> None:
-    # Ctrl-C is the parent's to handle: it stops the pool and keeps what finished.
-    # A process group of its own, so the parent can end a worker with its
-    # tesseract/LibreOffice children and the terminal's Ctrl-C reaches only the parent.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (inherited by fork)
-    os.setpgrp()
 
 
 # ---------------------------------------------------------------- the batch
@@ -434,6 +494,63 @@ def _load_index(path: Path) -> dict[str, dict[str, Any]]:
     return index
 
 
+def lock_outputs(out_dir: Path | None, jsonl: Path | None) -> list[int]:
+    """Take the output lock(s): ``DIR/.congvan.lock`` and ``.FILE.congvan.lock``
+    beside a --jsonl file (flock, released when the process ends, even by kill -9).
+    A second run on the same output stops with BatchSetupError."""
+    targets: list[tuple[Path, str]] = []
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise BatchSetupError(f"--out {out_dir}: cannot create this folder ({e.strerror})") from None
+        targets.append((out_dir / LOCK_NAME, f"--out {out_dir}"))
+    if jsonl is not None:
+        targets.append((jsonl.parent / f".{jsonl.name}.congvan.lock", f"--jsonl {jsonl}"))
+    fds: list[int] = []
+    try:
+        for lock, what in targets:
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666 & ~_umask())
+            except OSError as e:
+                raise BatchSetupError(f"{what}: cannot write here ({e.strerror})") from None
+            fds.append(fd)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                other = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                raise BatchSetupError(
+                    f"{what}: another congvan run{f' (process {other})' if other else ''} is writing there; "
+                    "wait for it to finish or choose another output"
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return fds
+
+
+# atomic_write's temporary names: ".congvan-" + target name + "-" + 8 random characters + ".tmp"
+_TEMP_NAME = re.compile(r"^\.congvan-.*-[a-z0-9_]{8}\.tmp$")
+
+
+def remove_stale_temporaries(out_dir: Path | None, jsonl: Path | None) -> int:
+    """Half-written files of a run killed while writing (we hold the lock: no run is writing now)."""
+    found: list[Path] = []
+    if out_dir is not None and out_dir.is_dir():
+        found += [p for p in out_dir.rglob(".*.tmp") if _TEMP_NAME.match(p.name)]
+    if jsonl is not None and jsonl.parent.is_dir():
+        found += [p for p in jsonl.parent.glob(".*.tmp") if p.name.startswith(_temp_prefix(jsonl)) and _TEMP_NAME.match(p.name)]
+    for p in found:
+        try:
+            p.unlink()
+        except OSError:
+            pass
+    return len(found)
+
+
 def run_batch(
     inputs: list[str],
     out_dir: Path | None,
@@ -442,6 +559,8 @@ def run_batch(
     force: bool = False,
     jsonl: Path | str | None = None,
     follow_symlinks: bool = False,
+    timeout: float | None = None,
+    max_memory_mb: int | None = None,
     progress: Callable[[dict[str, Any], int, int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> BatchResult:
@@ -451,11 +570,44 @@ def run_batch(
     ``jsonl`` (a path, or ``"-"`` for standard output). Inputs whose content
     hash already has an output from the same pipeline version are skipped
     unless ``force``. Stops cleanly on SIGINT/SIGTERM (``interrupted``).
+
+    Each document runs in a worker process under ``timeout`` seconds and
+    ``max_memory_mb`` (None: the defaults of pipeline/limits.py or their
+    environment variables; 0: no limit). With no limit and one worker the
+    documents are read in this process.
     """
-    res = BatchResult()
-    t0 = time.perf_counter()
+    from pipeline.limits import max_memory_mb as default_memory
+    from pipeline.limits import timeout_s
+
     jsonl_path = None if jsonl in (None, "-") else Path(str(jsonl))
     check_targets(out_dir, jsonl_path)
+    limits = (timeout_s() if timeout is None else max(0.0, timeout), default_memory() if max_memory_mb is None else max(0, max_memory_mb))
+    lock_fds = lock_outputs(out_dir, jsonl_path)
+    try:
+        remove_stale_temporaries(out_dir, jsonl_path)
+        return _run_locked(inputs, out_dir, jsonl, jsonl_path, workers, force, follow_symlinks, limits, lock_fds, progress, on_start)
+    finally:
+        for fd in lock_fds:
+            os.close(fd)
+
+
+def _run_locked(
+    inputs: list[str],
+    out_dir: Path | None,
+    jsonl: Path | str | None,
+    jsonl_path: Path | None,
+    workers: int,
+    force: bool,
+    follow_symlinks: bool,
+    limits: tuple[float, int],
+    lock_fds: list[int],
+    progress: Callable[[dict[str, Any], int, int], None] | None,
+    on_start: Callable[[int], None] | None,
+) -> BatchResult:
+    from pipeline.pool import Pool, PoolError
+
+    res = BatchResult()
+    t0 = time.perf_counter()
     version = pipeline_version()
 
     # where the resume index and the error log live
@@ -502,8 +654,13 @@ def run_batch(
                 digest = ""
         if digest:
             prev = index.get(rel_out)
-            if prev is not None and prev.get("sha256") == digest and prev.get("version") == version:
-                key = str(f.path)
+            if (
+                prev is not None
+                and prev.get("sha256") == digest
+                and prev.get("version") == version
+                and prev.get("status") in ("ok", "partial")
+            ):
+                key = shown_path(f.path)
                 if target is not None and target.exists():
                     res.skipped += 1
                     if sink is not None and sink.target is not None and not sink.has(key):
@@ -518,15 +675,20 @@ def run_batch(
         on_start(res.total)
     done = 0
 
-    def handle(rec: dict[str, Any], item: tuple[Input, str, Path | None, str]) -> None:
+    def handle(item: tuple[Input, str, Path | None, str], rec: dict[str, Any]) -> None:
         nonlocal done
         f, rel_out, target, digest = item
         done += 1
         res.records.append(rec)
         st = rec["status"]
+        entry: dict[str, Any] = {"output": rel_out, "input": rec["path"], "sha256": rec.get("sha256") or digest, "version": version, "status": st}
+        entry["seconds"] = round(rec.get("seconds") or 0.0, 3)
+        if rec.get("peak_mb") is not None:  # the worker's peak resident memory for this document
+            entry["peak_mb"] = round(rec["peak_mb"], 1)
         if st == "failed":
             res.failed += 1
             log_error({"path": rec["path"], "status": "failed", "reason": rec.get("reason", ""), "stage": rec.get("stage", ""), "code": rec.get("code") or ""})
+            entry.update(code=rec.get("code") or "", reason=rec.get("reason", ""))
         else:
             res.ok += st == "ok"
             res.partial += st == "partial"
@@ -534,10 +696,10 @@ def run_batch(
             if sink is not None:
                 data = rec["json"] if rec.get("json") else (target.read_text(encoding="utf-8") if target else "")
                 sink.write_json(data)
-            if index_log is not None:
-                entry = {"output": rel_out, "input": rec["path"], "sha256": rec.get("sha256") or digest, "version": version, "status": st, "time": now_iso()}
-                index[rel_out] = entry
-                index_log.write(entry)
+        if index_log is not None:
+            entry["time"] = now_iso()
+            index[rel_out] = entry
+            index_log.write(entry)
         if progress:
             progress(rec, done, res.total)
 
@@ -548,38 +710,24 @@ def run_batch(
         old_term = signal.signal(signal.SIGTERM, on_term)
     except ValueError:  # not the main thread
         old_term = None
-    pool: ProcessPoolExecutor | None = None
+    limit_s, limit_mb = limits
     try:
-        if workers <= 1 or res.total <= 1:
+        if workers <= 1 and not limit_s and not limit_mb:
             for item in todo:
                 f, _, target, _ = item
-                handle(process_one(str(f.path), str(target) if target else None), item)
-        else:
-            pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
-            pending: dict[Future[dict[str, Any]], tuple[Input, str, Path | None, str]] = {}
-            it = iter(todo)
-
-            def fill() -> None:
-                for item in it:
-                    f, _, target, _ = item
-                    pending[pool.submit(process_one, str(f.path), str(target) if target else None)] = item  # type: ignore[union-attr]
-                    if len(pending) >= workers * 2:
-                        break
-
-            fill()
-            while pending:
-                # a short timeout keeps the parent responsive to Ctrl-C and SIGTERM
-                fin, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                for fut in fin:
-                    handle(fut.result(), pending.pop(fut))
-                fill()
-            pool.shutdown()
-            pool = None
+                handle(item, process_one(str(f.path), str(target) if target else None))
+        elif todo:
+            pool = Pool(
+                process_one, min(max(1, workers), len(todo)), timeout=limit_s, memory_mb=limit_mb,
+                warm_up=warm_up, close_fds=tuple(lock_fds),
+            )
+            pool.check_memory()
+            pool.run(((item, str(item[0].path), str(item[2]) if item[2] else None) for item in todo), handle)
     except KeyboardInterrupt:
         res.interrupted = True
+    except PoolError as e:
+        raise BatchSetupError(str(e)) from None
     finally:
-        if pool is not None:
-            _kill_pool(pool)
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
         if sink is not None:
@@ -591,20 +739,6 @@ def run_batch(
             _compact_index(index_path, index)
     res.seconds = time.perf_counter() - t0
     return res
-
-
-def _kill_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop at once: cancel what has not started and end the workers."""
-    procs = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        if p.is_alive() and p.pid:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)  # the worker and its OCR children
-            except (ProcessLookupError, PermissionError):
-                p.terminate()
-    for p in procs:
-        p.join(timeout=5)
 
 
 def _compact_index(path: Path, index: dict[str, dict[str, Any]]) -> None:

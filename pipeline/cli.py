@@ -87,12 +87,36 @@ def extract(
     follow_symlinks: Annotated[
         bool, typer.Option("--follow-symlinks", metavar="", help="follow symbolic links out of the input folders")
     ] = False,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", metavar="SECONDS", help="time limit per document (default 300, $CONGVAN_TIMEOUT; 0: none)")
+    ] = None,
+    max_memory: Annotated[
+        str | None, typer.Option("--max-memory", metavar="SIZE", help="memory limit per document, e.g. 4G (default 4G, $CONGVAN_MAX_MEMORY; 0: none)")
+    ] = None,
+    max_pages: Annotated[
+        int | None, typer.Option("--max-pages", metavar="N", help="pages a PDF may have (default 1000, $CONGVAN_MAX_PAGES)")
+    ] = None,
+    max_chars: Annotated[
+        int | None, typer.Option("--max-chars", metavar="N", help="characters a document's text may have (default 2000000, $CONGVAN_MAX_CHARS)")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="print only errors")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, metavar="", help="more detail (-vv: debug)")] = 0,
 ) -> None:
     """Extract documents to the contract JSON. Exit codes: 0 done, 1 some input failed,
     2 bad command line or output path, 130 interrupted (finished work is kept)."""
     from pipeline.batch import BatchSetupError, print_error, run_batch
+    from pipeline.limits import LimitValueError, parse_megabytes
+
+    # the readers (here and in the workers) read the page and text limits from the environment
+    if max_pages is not None:
+        os.environ["CONGVAN_MAX_PAGES"] = str(max_pages)
+    if max_chars is not None:
+        os.environ["CONGVAN_MAX_CHARS"] = str(max_chars)
+    try:
+        memory_mb = parse_megabytes(max_memory) if max_memory is not None else None
+    except LimitValueError as e:
+        print(f"congvan: --max-memory: {e}", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE) from None
 
     logging.basicConfig(level=_log_level(quiet, verbose), format="congvan: %(message)s", stream=sys.stderr)
     if "-" in paths:
@@ -108,7 +132,7 @@ def extract(
     try:
         res = run_batch(
             paths, out, workers=n_workers, force=force, jsonl=jsonl, follow_symlinks=follow_symlinks,
-            progress=bar.update, on_start=bar.start,
+            timeout=timeout, max_memory_mb=memory_mb, progress=bar.update, on_start=bar.start,
         )
     except BatchSetupError as e:
         print(f"congvan: {e}", file=sys.stderr)

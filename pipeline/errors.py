@@ -13,14 +13,23 @@ class CongvanError(Exception):
     """Base of every error this package raises on purpose."""
 
 
-class InputError(CongvanError):
-    """A file that cannot be read as a document, with the reason in a clerk's words."""
+def shown_path(path: str | Path) -> str:
+    """A path as text that can be written anywhere: bytes of a file name that
+    are not UTF-8 (kept by Python as lone surrogates) become U+FFFD."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
-    def __init__(self, path: str | Path, reason: str, stage: str = "read") -> None:
+
+class InputError(CongvanError):
+    """A file that cannot be read as a document, with the reason in a clerk's words.
+
+    ``code`` is the errors.jsonl code (``input-error`` unless a catalogue code says more)."""
+
+    def __init__(self, path: str | Path, reason: str, stage: str = "read", code: str = "input-error") -> None:
         self.path = str(path)
         self.reason = reason
         self.stage = stage
-        super().__init__(f"{self.path}: {reason}")
+        self.code = code
+        super().__init__(f"{shown_path(self.path)}: {reason}")
 
 
 class PipelineOrderError(CongvanError):

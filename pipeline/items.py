@@ -98,21 +98,38 @@ def _position(state: WorkingState, node: Item) -> int:
     return memo[id(node)]
 
 
+def _intro_candidate(state: WorkingState, node: Item) -> int:
+    """Index of the nearest earlier sibling of ``node`` that is a paragraph or of
+    another kind (the siblings between are items of the node's own kind); -1
+    when there is none. One pass per parent: a run of 10,000 dash items would
+    otherwise walk back over all the earlier ones for each (quadratic)."""
+    assert node.parent is not None
+    sibs = node.parent.children
+    memo = state.intro_candidates.get(id(node.parent))
+    if memo is None or len(memo) != len(sibs):
+        memo = []
+        for i, c in enumerate(sibs):
+            if i == 0:
+                memo.append(-1)
+            elif sibs[i - 1].kind == "para" or sibs[i - 1].kind != c.kind:
+                memo.append(i - 1)
+            else:
+                memo.append(memo[i - 1])  # the same walk as from the previous item
+        state.intro_candidates[id(node.parent)] = memo
+    return memo[_position(state, node)]
+
+
 def intro_before(state: WorkingState, item: Item, climb: bool = True) -> Item | None:
     """The unnumbered paragraph that introduces the list holding ``item`` (with
-    ``climb``, or the list holding one of its ancestors)."""
+    ``climb``, or the list holding one of its ancestors): walking back over items
+    of the same kind, the first paragraph if it ends with a colon."""
     node: Item | None = item
     while node is not None and node.parent is not None:
-        sibs = node.parent.children
-        idx = _position(state, node)
-        for j in range(idx - 1, -1, -1):
-            if sibs[j].kind == "para":
-                s = collapse(item_text(state, sibs[j]).s)
-                if s.rstrip(" *").endswith(":"):
-                    return sibs[j]
-                break
-            if sibs[j].kind != node.kind:
-                break
+        j = _intro_candidate(state, node)
+        if j >= 0:
+            sib = node.parent.children[j]
+            if sib.kind == "para" and collapse(item_text(state, sib).s).rstrip(" *").endswith(":"):
+                return sib
         if not climb:
             return None
         node = node.parent

@@ -57,6 +57,8 @@ class WorkingState:
     folds: dict[int, str] = field(default_factory=dict)
     headingish: dict[int, bool] = field(default_factory=dict)
     positions: dict[int, dict[int, int]] = field(default_factory=dict)
+    # per parent: for each child, the nearest earlier sibling that may introduce it (items.intro_before)
+    intro_candidates: dict[int, list[int]] = field(default_factory=dict)
     heading_words: dict[int, list[str]] = field(default_factory=dict)
     # organisation mentions of the whole text, per gazetteer (pipeline/mentions.py)
     mentions: dict[int, Any] = field(default_factory=dict)

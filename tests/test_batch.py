@@ -49,7 +49,7 @@ def test_text_in_another_language_fails_with_a_reason(tmp_path):
     res = run_batch([str(tmp_path / "english.txt"), str(tmp_path / "viet.txt")], out)
     assert (res.ok, res.failed) == (1, 1)
     err = _errors(out)["english.txt"]
-    assert "not Vietnamese" in err["reason"] and err["stage"] == "normalize" and err["code"] == "not-vietnamese"
+    assert "not a Vietnamese document" in err["reason"] and err["stage"] == "normalize" and err["code"] == "not-vietnamese"
     assert not (out / "english.json").exists()
 
 

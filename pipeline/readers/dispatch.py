@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.limits import max_chars, too_long
 from pipeline.readers import RawText
 
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
@@ -112,9 +113,34 @@ def read_file(
     """
     path = Path(path)
     limit = max_bytes if max_bytes is not None else max_bytes_default()
-    _check_file(path, limit)
+    size = _check_file(path, limit)
     suffix = path.suffix.lower()
     kind = sniff(_read_head(path), suffix)
+    try:
+        return _read_kind(path, kind, suffix, size, ocr=ocr, workers=workers, keep_ocr_layers=keep_ocr_layers)
+    except (InputError, MemoryError):
+        raise
+    except RecursionError as e:
+        raise InputError(path, f"{_KIND_NAMES.get(kind, 'the file')} is nested too deeply to be read ({e})") from e
+    except Exception as e:  # a reading library's own error (zlib, lxml, PDFium, Pillow ...)
+        raise InputError(
+            path, f"{_KIND_NAMES.get(kind, 'the file')} is damaged or cannot be read ({type(e).__name__}: {e})"
+        ) from e
+
+
+_KIND_NAMES = {
+    "pdf": "the PDF",
+    "image": "the image",
+    "image-broken": "the image",
+    "zip": "the Word file",
+    "doc": "the old Word file",
+    "text": "the text file",
+}
+
+
+def _read_kind(
+    path: Path, kind: str, suffix: str, size: int, *, ocr: bool, workers: int | None, keep_ocr_layers: bool
+) -> RawText:
     if kind == "pdf":
         from pipeline.readers.pdf import read_pdf
 
@@ -129,7 +155,7 @@ def read_file(
         try:
             with zipfile.ZipFile(path) as z:
                 is_docx = "word/document.xml" in z.namelist()
-        except zipfile.BadZipFile as e:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
             raise InputError(path, "the file is a damaged ZIP/Word archive") from e
         if not is_docx:
             raise InputError(
@@ -145,6 +171,9 @@ def read_file(
             return read_doc(path)
         except InputError as e:
             raise InputError(path, e.reason) from e
+    chars_limit = max_chars()
+    if chars_limit and size > 4 * chars_limit:  # 4 bytes a character at most (UTF-32)
+        raise InputError(path, too_long(size // 4, at_least=True) or "the text is too long")
     return _read_text(path, suffix)
 
 
@@ -166,6 +195,9 @@ def read_bytes(data: bytes, name: str, **options) -> RawText:
     if sniff(data[:2048], suffix) == "text":
         from pipeline.readers.text import read_text_bytes
 
+        chars_limit = max_chars()
+        if chars_limit and len(data) > 4 * chars_limit:
+            raise InputError(name, too_long(len(data) // 4, at_least=True) or "the text is too long")
         try:
             raw = read_text_bytes(data, markdown_hint=suffix in MARKDOWN_SUFFIXES)
         except ValueError as e:

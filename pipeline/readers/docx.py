@@ -15,9 +15,11 @@ import tempfile
 import time
 import unicodedata
 import zipfile
+import zlib
 from pathlib import Path
 
 from pipeline.errors import InputError
+from pipeline.limits import MAX_UNZIPPED_ENV, MAX_ZIP_RATIO, ZIP_RATIO_MIN_BYTES, max_unzipped_bytes
 from pipeline.readers import RawText
 
 COLUMN_GAP = 6
@@ -111,12 +113,39 @@ def docx_to_text(path: Path) -> tuple[str, int]:
     return unicodedata.normalize("NFC", text), text.count("\f") + 1
 
 
+def check_unpacked_size(path: Path) -> None:
+    """Refuse a zip bomb before unpacking: the archive's declared sizes (which
+    bound what zipfile will unpack) against CONGVAN_MAX_UNZIPPED_MB, and each
+    large part's packing ratio (real Word parts: at most 34:1 in corpus/docs)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
+        raise InputError(path, "the Word file is damaged or not a real .docx file") from e
+    total = sum(i.file_size for i in infos)
+    limit = max_unzipped_bytes()
+    if total > limit:
+        raise InputError(
+            path,
+            f"the Word file unpacks to {total / 1e6:,.0f} MB; the limit is {limit / 1e6:,.0f} MB "
+            f"(a zip bomb? set {MAX_UNZIPPED_ENV} to raise it)",
+        )
+    for i in infos:
+        if i.file_size > ZIP_RATIO_MIN_BYTES and i.file_size > MAX_ZIP_RATIO * max(1, i.compress_size):
+            raise InputError(
+                path,
+                f"the Word file's part {i.filename} is packed {i.file_size / max(1, i.compress_size):,.0f}:1 "
+                f"({i.file_size / 1e6:,.0f} MB from {i.compress_size / 1e3:,.0f} KB): a zip bomb, not read",
+            )
+
+
 def read_docx(path: Path) -> RawText:
     """A .docx file -> RawText (format 'docx')."""
     start = time.perf_counter()
+    check_unpacked_size(path)
     try:
         text, pages = docx_to_text(path)
-    except (zipfile.BadZipFile, KeyError, ValueError) as e:
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, zlib.error) as e:
         raise InputError(path, "the Word file is damaged or not a real .docx file") from e
     if not text.strip():
         raise InputError(path, "the Word document contains no text")
@@ -147,8 +176,8 @@ def read_doc(path: Path) -> RawText:
                 "--convert-to",
                 "docx",
                 "--outdir",
-                tmp,
-                str(src),
+                os.path.abspath(tmp),
+                os.path.abspath(src),
             ],
             capture_output=True,
             timeout=SOFFICE_TIMEOUT_S,

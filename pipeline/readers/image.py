@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings as pywarnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from pipeline.errors import InputError
 from pipeline.readers import RawText
 from pipeline.readers.ocr import OcrUnavailable, max_page_pixels, ocr_images
+from pipeline.readers.pdf import max_pages
 from pipeline.readers.stamps import remove_signature_lines, strip_arrival_stamp
 
 LOW_CONFIDENCE = 0.6
@@ -34,7 +36,9 @@ def image_frames(image: Image.Image) -> Iterator[tuple[Image.Image, float | None
 def read_image(path: Path, *, workers: int | None = None) -> RawText:
     """An image file -> RawText by OCR; one page per frame."""
     try:
-        image = Image.open(path)
+        with pywarnings.catch_warnings():  # the size is checked here; Pillow's warnings would reach the terminal
+            pywarnings.simplefilter("ignore")
+            image = Image.open(path)
         w, h = image.size
         if w * h > 4 * max_page_pixels():
             raise InputError(
@@ -42,7 +46,14 @@ def read_image(path: Path, *, workers: int | None = None) -> RawText:
                 f"the image is too large ({w * h / 1e6:.0f} megapixels; the limit is "
                 f"{4 * max_page_pixels() / 1e6:.0f}: set CONGVAN_MAX_PAGE_MPIX to raise it)",
             )
-        image.load()
+        frames = getattr(image, "n_frames", 1)
+        if frames > max_pages():
+            raise InputError(
+                path, f"the image has {frames} pages (frames); the limit is {max_pages()} (raise it with --max-pages or CONGVAN_MAX_PAGES)"
+            )
+        with pywarnings.catch_warnings():
+            pywarnings.simplefilter("ignore")
+            image.load()
     except Image.DecompressionBombError as e:
         raise InputError(path, f"the image is too large to open safely ({e})") from e
     except (UnidentifiedImageError, OSError) as e:

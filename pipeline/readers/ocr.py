@@ -162,7 +162,7 @@ def run_tesseract(
     base = png.parent / png.stem
     start = time.perf_counter()
     proc = subprocess.run(
-        ["tesseract", str(png), str(base), "-l", "vie", "--psm", str(psm), "--dpi", str(dpi), "txt", "tsv"],
+        ["tesseract", os.path.abspath(png), os.path.abspath(base), "-l", "vie", "--psm", str(psm), "--dpi", str(dpi), "txt", "tsv"],
         capture_output=True,
         env=env,
         timeout=TESSERACT_TIMEOUT_S,

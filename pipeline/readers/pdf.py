@@ -107,7 +107,8 @@ def hidden_text_fraction(page: pdfium.PdfPage) -> float:
 
 def _run_pdftotext(path: Path, *args: str) -> str:
     proc = subprocess.run(
-        ["pdftotext", *args, "-enc", "UTF-8", str(path), "-"],
+        # an absolute path: a file named "-layout" or "-" is never read as an option or stdin
+        ["pdftotext", *args, "-enc", "UTF-8", os.path.abspath(path), "-"],
         capture_output=True,
         timeout=PDFTOTEXT_TIMEOUT_S,
     )
@@ -313,7 +314,7 @@ def read_pdf(
             raise InputError(path, "the PDF has no pages")
         limit = max_pages()
         if n > limit:
-            raise InputError(path, f"the PDF has {n} pages; the limit is {limit} (set CONGVAN_MAX_PAGES to raise it)")
+            raise InputError(path, f"the PDF has {n} pages; the limit is {limit} (raise it with --max-pages or CONGVAN_MAX_PAGES)")
         t0 = time.perf_counter()
         pages = read_text_layer(path, doc)
         timings["pdf-text"] = time.perf_counter() - t0

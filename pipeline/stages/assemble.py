@@ -16,7 +16,7 @@ from models import (
     Task,
     Warning,
 )
-from pipeline.errors import CODES, status_of
+from pipeline.errors import CODES, shown_path, status_of
 from pipeline.stage import Stage
 from pipeline.state import WorkingState
 
@@ -57,7 +57,7 @@ def build_document(state: WorkingState) -> DirectiveDocument:
     return DirectiveDocument(
         status=status,
         source=Source(
-            path=state.path,
+            path=shown_path(state.path) if state.path is not None else None,
             sha256=state.sha256,
             format=raw.format,  # type: ignore[arg-type]
             pages=raw.pages,

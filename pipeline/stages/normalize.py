@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from pipeline.errors import InputError
 from pipeline.folding import fold
 from pipeline.stage import Stage
 from pipeline.state import Line, WorkingState
@@ -106,10 +107,16 @@ def _mark_page_numbers(text: str, lines: list[Line]) -> None:
 
 
 class Normalize(Stage):
+    """``reject_foreign``: a text that is not Vietnamese stops the run with an
+    InputError (off in the robustness tests, to run every stage on any text)."""
+
     name = "normalize"
     requires = ("raw",)
     provides = ("text", "lines")
     critical = True
+
+    def __init__(self, reject_foreign: bool = True) -> None:
+        self.reject_foreign = reject_foreign
 
     def __call__(self, state: WorkingState) -> WorkingState:
         assert state.raw is not None
@@ -118,8 +125,10 @@ class Normalize(Stage):
         state.lines = text_to_lines(state.text)
         if not state.text.strip():
             state.warn("empty-text")
-        elif not looks_vietnamese(state.text):
-            state.warn("not-vietnamese")
+        elif self.reject_foreign:
+            why = not_vietnamese(state.text)
+            if why:
+                raise InputError(state.path or "text", f"not a Vietnamese document: {why}", "normalize", "not-vietnamese")
         return state
 
 
@@ -127,17 +136,33 @@ _VI_MARKED = re.compile(r"[đăâêôơưĐĂÂÊÔƠƯ]|[àáảãạằắẳ�
 _LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
-def looks_vietnamese(text: str) -> bool:
-    """False for a text in another language: enough words, almost none with
-    Vietnamese letters or tone marks, and few valid Vietnamese syllables. (An
-    unaccented Vietnamese text still passes: its syllables are valid.)"""
+# fewer valid Vietnamese syllables than this and a text is not a document at all
+MIN_SYLLABLES = 3
+SAMPLE_CHARS = 20000
+
+
+def not_vietnamese(text: str) -> str | None:
+    """Why a text is not a Vietnamese document, or None when it is one.
+
+    A Vietnamese text has words with Vietnamese letters or tone marks, or (typed
+    without them) words that are valid Vietnamese syllables. Another language,
+    random bytes decoded as text, a certificate or a key fail: at least half of
+    the judged words must be valid syllables, and there must be a few of them,
+    unless 40 words or more carry Vietnamese marks."""
     from pipeline.readers.quality import text_validity
 
-    words = _LETTER_WORD.findall(text[:20000])
-    if len(words) < 40:
-        return True
-    marked = sum(1 for w in words if _VI_MARKED.search(w)) / len(words)
-    if marked >= 0.05:
-        return True
-    validity, judged = text_validity(text[:20000])
-    return judged < 40 or validity >= 0.5
+    sample = text[:SAMPLE_CHARS]
+    words = _LETTER_WORD.findall(sample)
+    if len(words) >= 40 and sum(1 for w in words if _VI_MARKED.search(w)) / len(words) >= 0.05:
+        return None
+    validity, judged = text_validity(sample)
+    if validity * judged < MIN_SYLLABLES:
+        return "it has no Vietnamese words (binary data, a key or certificate, or another kind of file?)"
+    if validity < 0.5:
+        return f"only {validity:.0%} of its words are Vietnamese syllables (another language?)"
+    return None
+
+
+def looks_vietnamese(text: str) -> bool:
+    """True for a Vietnamese text, accented or not (see :func:`not_vietnamese`)."""
+    return not_vietnamese(text) is None

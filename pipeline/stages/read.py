@@ -6,6 +6,8 @@ import hashlib
 import unicodedata
 from pathlib import Path
 
+from pipeline.errors import InputError
+from pipeline.limits import too_long
 from pipeline.stage import Stage
 from pipeline.state import WorkingState
 
@@ -33,6 +35,9 @@ class Read(Stage):
         elif state.given_text is not None:
             from pipeline.readers.text import text_to_rawtext
 
+            reason = too_long(len(state.given_text))
+            if reason:
+                raise InputError(state.path or "text", reason)
             state.sha256 = hashlib.sha256(state.given_text.encode("utf-8")).hexdigest()
             raw = text_to_rawtext(unicodedata.normalize("NFC", state.given_text))
             if raw.format == "text" and guess_text_format(raw.text) == "markdown":
@@ -46,6 +51,9 @@ class Read(Stage):
             path = Path(state.path)
             state.raw = readers.read_file(path)
             state.sha256 = readers.file_sha256(path)
+        reason = too_long(len(state.raw.text))
+        if reason:
+            raise InputError(state.path or "text", reason)
         state.warnings.extend(state.raw.warnings)
         for k, v in state.raw.timings.items():
             state.timings[f"read:{k}"] = v
