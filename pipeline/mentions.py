@@ -163,11 +163,13 @@ class Gazetteer:
                 place = locality_after(text, fold, e, end, province_level=fold[s:e].endswith(("tỉnh", "thành phố")))
                 if place:
                     e = place
-            if level in ("group", "department", "province"):
-                e2 = group_qualifier_end(fold, e, end, "group_qualifiers" if level == "group" else "body_qualifiers")
-                if e2 > e:
-                    e = e2
+            # "Sở Y tế" / "Cục Thuế" + "các tỉnh, thành phố trực thuộc Trung ương"
+            e2 = group_qualifier_end(fold, e, end, "group_qualifiers" if level == "group" else "body_qualifiers")
+            if e2 > e:
+                e = e2
             e = name_tail_end(text, e, end)
+            if out and s < out[-1].end:
+                continue  # inside the previous name as extended
             out.append(Mention(s, e, written_name(text[s:e]), key))
         # names not on the list
         taken = [(m.start, m.end) for m in out]

@@ -177,6 +177,7 @@ def test_name_goes_on_over_place_and_number_on_its_line():
         ("Giao Ban Quản lý các khu công nghiệp Bình Thuận chủ trì.", "Ban Quản lý các khu công nghiệp Bình Thuận"),
         ("Giao Phòng Nông nghiệp và Môi trường huyện chủ trì.", "Phòng Nông nghiệp và Môi trường huyện"),
         ("Đề nghị UBND các tỉnh, thành phố trực thuộc Trung ương báo cáo.", "UBND các tỉnh, thành phố trực thuộc Trung ương"),
+        ("Yêu cầu Cục Thuế các tỉnh, thành phố trực thuộc Trung ương báo cáo.", "Cục Thuế các tỉnh, thành phố trực thuộc Trung ương"),
     ]:
         assert name in [m.name for m in g.find(s, fold(s))], s
     caps = "SỞ TÀI CHÍNH HƯỚNG DẪN"
