@@ -117,11 +117,23 @@ def deskew(gray: np.ndarray, angle: float) -> np.ndarray:
     return np.asarray(rotated)
 
 
-def prepare_page(image: Image.Image, dpi: float | None = None) -> tuple[np.ndarray, float]:
+# A photo with no resolution whose long side is under this many pixels (a phone
+# picture of a page, 576×960) is enlarged before tesseract, up to ×3 (to about
+# an A4 page at 300 dpi): tesseract reads letters a few pixels high badly.
+# Measured by scripts/photo_upscale_eval.py (docs/NOTES.md).
+SMALL_PHOTO_PX = 2000
+UPSCALED_LONG_SIDE_PX = 3300
+
+
+def prepare_page(image: Image.Image, dpi: float | None = None, upscale: bool = True) -> tuple[np.ndarray, float]:
     """PIL page image -> (clean gray array at about OCR_DPI, skew angle)."""
     if image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    if image.width * image.height > max_page_pixels():
+    long_side = max(image.width, image.height)
+    if upscale and not dpi and 0 < long_side < SMALL_PHOTO_PX:
+        factor = capped_scale(image.width, image.height, min(3.0, UPSCALED_LONG_SIDE_PX / long_side))
+        image = image.resize((round(image.width * factor), round(image.height * factor)), Image.Resampling.LANCZOS)
+    elif image.width * image.height > max_page_pixels():
         factor = capped_scale(image.width, image.height, 1.0)
         image = image.resize((max(1, round(image.width * factor)), max(1, round(image.height * factor))), Image.Resampling.BOX)
     elif dpi and dpi < OCR_DPI * 0.9:
