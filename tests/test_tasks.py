@@ -228,3 +228,12 @@ def test_generic_head_stands_for_the_company_named_in_full():
     doc = rules(COMPANY_LETTER)
     assert doc.recipients == ["Công ty Cổ phần Năng lượng Bảo Long"]
     assert [[a.name for a in t.lead] for t in doc.tasks] == [["Công ty Cổ phần Năng lượng Bảo Long"]] * 2
+
+
+def test_garbled_noi_nhan_under_a_seal_still_closes_the_body():
+    """OCR under a seal reads "Nơi nhận:" as "ANơi nhậm:": its lines are the
+    distribution, not tasks."""
+    text = CONG_VAN.replace("Nơi nhận:\n- Như trên;\n- Lưu: VT.", "ANơi nhậm:\n- Sở Tài chính;\n- Sở Xây dựng;\n- Lưu: VT.")
+    doc = rules(text)
+    assert not any("Sở Xây dựng" == t.text.strip(" ;.") for t in doc.tasks)
+    assert "Sở Xây dựng" in " ".join(doc.distribution)

@@ -18,7 +18,9 @@ DATE_LINE = re.compile(
     r"[^\W\d_][^,\n|]{0,40}?,\s*[*_]*\s*ngày\s*[^\n]{0,14}?[*_\s]*tháng\s*[*_\s]*[^\n]{0,12}?[*_\s]*năm\s*[*_\s]*\d{4}"
 )
 KINH_GUI = re.compile(r"k[íi]?nh\s*g[ửu]i\b")
-NOI_NHAN = re.compile(r"^[\s|*_]*n[oơ]i\s*nh[aâậ]n\s*[:.]?")
+# "Nơi nhận" as printed and as OCR reads it under a seal ("ANơi nhậm:", "Noi nhan",
+# "Nơinhân"): a stray mark or glued letter before, a misread vowel or final letter
+NOI_NHAN = re.compile(r"^[\s|*_]*(?:[^\w\s]{1,2}\s*|[a-zđ](?=n[oơ]i))?n[oơ]i\s*nh[aâậăạấầẩẫ][nmu](?!\w)\s*[:.;]?")
 HEADER_SCAN = 45  # lines from the top that may hold header parts
 
 
