@@ -587,6 +587,9 @@ def run_batch(
         remove_stale_temporaries(out_dir, jsonl_path)
         return _run_locked(inputs, out_dir, jsonl, jsonl_path, workers, force, follow_symlinks, limits, lock_fds, progress, on_start)
     finally:
+        # the workers are ended by now: what one was writing when it was stopped
+        # (SIGTERM, Ctrl-C, a limit) goes, while the lock is still ours
+        remove_stale_temporaries(out_dir, jsonl_path)
         for fd in lock_fds:
             os.close(fd)
 

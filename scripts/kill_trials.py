@@ -105,9 +105,11 @@ def finished_outputs(out: Path) -> dict[str, tuple[int, int]]:
 
 
 def wait_for_index(out: Path, at_least: int, proc: subprocess.Popen, limit_s: float = 300) -> bool:
+    """Wait until ``at_least`` documents are finished (distinct outputs the index
+    records; a resumed run's lines for documents it skips do not count)."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline and proc.poll() is None:
-        if len(index_lines(out)) >= at_least:
+        if len(finished_outputs(out)) >= at_least:
             return True
         time.sleep(0.05)
     return proc.poll() is None
@@ -115,7 +117,7 @@ def wait_for_index(out: Path, at_least: int, proc: subprocess.Popen, limit_s: fl
 
 def kill_trial(src: Path, out: Path, jsonl: Path, rng: random.Random, total: int, group: bool = False) -> dict:
     """Start a run, SIGKILL it once a random number more documents have finished; what it left."""
-    done_before = len(index_lines(out))
+    done_before = len(finished_outputs(out))
     target = done_before + rng.randint(1, max(1, (total - done_before) // 3))
     proc = subprocess.Popen(command(src, out, jsonl), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -142,7 +144,7 @@ def kill_trial(src: Path, out: Path, jsonl: Path, rng: random.Random, total: int
 def sigterm_seconds(src: Path, out: Path, jsonl: Path, after: int) -> tuple[float, int, int]:
     """Seconds from SIGTERM to the run's exit, its exit code and the workers still alive."""
     proc = subprocess.Popen(command(src, out, jsonl), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_index(out, len(index_lines(out)) + after, proc)
+    wait_for_index(out, len(finished_outputs(out)) + after, proc)
     workers = children_of(proc.pid)
     t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
