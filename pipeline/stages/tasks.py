@@ -193,9 +193,14 @@ def closing_only(state: WorkingState, fold_s: str, a: int, b: int) -> bool:
         lo, hi = m.start - a, m.end - a
         if 0 <= lo < hi <= len(rest):
             rest = rest[:lo] + " " + rest[hi:]
-    words = sorted(section_tables()["closing_words"], key=len, reverse=True)
-    rest = re.sub(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", " ", rest)
+    rest = _closing_words().sub(" ", rest)
     return len(re.findall(r"[^\W\d_]+", rest)) <= 2
+
+
+@lru_cache(maxsize=1)
+def _closing_words() -> re.Pattern[str]:
+    words = sorted(section_tables()["closing_words"], key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
 
 
 def prose_units(state: WorkingState, root: Item, default_directive: bool) -> list[tuple[Item, dict[str, Any], dict[str, Any]]]:
