@@ -28,7 +28,7 @@ test:
 	$(BIN)/python -m pytest -q
 
 lint:
-	$(BIN)/ruff check pipeline models tests && $(BIN)/mypy pipeline models
+	$(BIN)/ruff check pipeline models review tests && $(BIN)/mypy pipeline models review
 
 eval: run
 	$(BIN)/congvan eval $(OUT)
