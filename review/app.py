@@ -23,7 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import case, delete, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 from starlette.datastructures import UploadFile
 
 from review import auth
@@ -260,7 +260,8 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
     ) -> Response:
         with db_of() as db:
             require(request, db)
-            q = select(Document)
+            # the list never needs the JSON columns (tens of KB per document)
+            q = select(Document).options(defer(Document.extracted_json), defer(Document.current_json))
             if status in STATUSES:
                 q = q.where(Document.status == status)
             if issuer:
