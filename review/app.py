@@ -50,10 +50,13 @@ from review.records import (
     add_task,
     delete_task,
     dumps,
+    edit_header,
     edit_task,
     header_rows,
+    merge_tasks,
     reviewed,
     show_date,
+    split_task,
     summarize,
     validate,
 )
@@ -79,6 +82,8 @@ ACTION_LABELS = {
     "delete-task": "xóa nhiệm vụ",
     "approve": "duyệt",
     "reopen": "mở lại",
+    "split-task": "tách nhiệm vụ",
+    "merge-tasks": "gộp nhiệm vụ",
 }
 DEADLINE_LABELS = {"by": "trước / chậm nhất", "in": "trong (tháng, quý)", "on": "vào ngày", "recurring": "định kỳ", "asap": "ngay / khẩn trương"}
 
@@ -267,8 +272,9 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             if issuer:
                 q = q.where(Document.issuer == issuer)
             if lead:
-                like = "%" + lead.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                q = q.where(Document.leads.ilike(like, escape="\\"))
+                typed = " ".join(lead.split()).casefold()
+                like = "%" + typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                q = q.where(Document.leads.like(like, escape="\\"))
             today = date.today()
             if window == "overdue":
                 q = q.where(Document.next_deadline < today, Document.status != APPROVED)
@@ -396,6 +402,56 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             if changes:
                 save(db, doc, data, user, "edit", changes)
             return back(doc_id, "Đã lưu." if changes else "Không có gì thay đổi.", f"#task-{index}")
+
+    @app.post("/documents/{doc_id}/header")
+    async def header_edit(request: Request, doc_id: int) -> Response:
+        with db_of() as db:
+            user = require(request, db, "clerk")
+            form = await form_of(request)
+            check_csrf(request, form)
+            doc = get_doc(db, doc_id)
+            data = editable(doc)
+            fields = {k: v for k, v in form.items() if k != "csrf"}
+            try:
+                changes = edit_header(data, fields)
+            except (EditError, ValueError) as e:
+                return back(doc_id, f"Không lưu được: {_short(e)}")
+            if changes:
+                save(db, doc, data, user, "edit", changes)
+                s = summarize(data)
+                doc.number, doc.issuer, doc.issued_date, doc.subject = s.number, s.issuer, s.issued_date, s.subject
+                db.commit()
+            return back(doc_id, "Đã lưu." if changes else "Không có gì thay đổi.")
+
+    @app.post("/documents/{doc_id}/tasks/{index}/split")
+    async def split(request: Request, doc_id: int, index: int) -> Response:
+        with db_of() as db:
+            user = require(request, db, "clerk")
+            form = await form_of(request)
+            check_csrf(request, form)
+            doc = get_doc(db, doc_id)
+            data = editable(doc)
+            try:
+                changes = split_task(data, index, form.get("task_id", ""), form.get("at", ""))
+            except (EditError, ValueError) as e:
+                return back(doc_id, f"Không tách được: {_short(e)}")
+            save(db, doc, data, user, "split-task", changes)
+            return back(doc_id, "Đã tách nhiệm vụ.", f"#task-{index}")
+
+    @app.post("/documents/{doc_id}/tasks/{index}/merge")
+    async def merge(request: Request, doc_id: int, index: int) -> Response:
+        with db_of() as db:
+            user = require(request, db, "clerk")
+            form = await form_of(request)
+            check_csrf(request, form)
+            doc = get_doc(db, doc_id)
+            data = editable(doc)
+            try:
+                changes = merge_tasks(data, index, form.get("task_id", ""), form.get("next_id", ""))
+            except (EditError, ValueError) as e:
+                return back(doc_id, f"Không gộp được: {_short(e)}")
+            save(db, doc, data, user, "merge-tasks", changes)
+            return back(doc_id, "Đã gộp nhiệm vụ.", f"#task-{index}")
 
     @app.post("/documents/{doc_id}/tasks/{index}/delete")
     async def remove_task(request: Request, doc_id: int, index: int) -> Response:

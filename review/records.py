@@ -36,7 +36,7 @@ class Summary:
     subject: str | None
     task_count: int
     min_confidence: float | None
-    leads: str
+    leads: str  # lead names, casefolded, one per line: what the list's lead filter searches
     next_deadline: date | None
 
 
@@ -44,7 +44,8 @@ def summarize(doc: dict[str, Any]) -> Summary:
     tasks = doc.get("tasks") or []
     confs = [float(t.get("confidence", 1.0)) for t in tasks]
     confs += [float(v) for v in (doc.get("confidence") or {}).values()]
-    leads = sorted({a["name"] for t in tasks for a in t.get("lead") or []})
+    # casefolded in Python: SQLite's LIKE folds ASCII letters only, not Ộ/ộ
+    leads = sorted({a["name"].casefold() for t in tasks for a in t.get("lead") or []})
     dates = [d for t in tasks if (d := full_date((t.get("deadline") or {}).get("date")))]
     return Summary(
         number=(doc.get("number") or {}).get("raw"),
@@ -294,3 +295,108 @@ def header_rows(doc: dict[str, Any]) -> list[HeaderRow]:
         span = spans.get(key)
         rows.append(HeaderRow(key, label, text, (int(span[0]), int(span[1])) if span else None, confs.get(key)))
     return rows
+
+
+_NUMBER = re.compile(r"^(\d+)?[/-](.+)$")
+# header fields a clerk edits, and how the typed text becomes the contract's value
+HEADER_EDITABLE = ("number", "issuer", "doc_type", "place", "issued_date", "subject", "recipients", "distribution", "signer")
+
+
+def _number(raw: str) -> dict[str, Any] | None:
+    raw = "".join(raw.split())
+    if not raw:
+        return None
+    m = _NUMBER.match(raw)
+    return {"raw": raw, "serial": m.group(1) if m else None, "notation": m.group(2) if m else None}
+
+
+def edit_header(doc: dict[str, Any], form: dict[str, str]) -> list[Change]:
+    """Apply the header form (fields named as the contract's keys; issuer_parent,
+    signer_name, signer_position for the nested ones) in place."""
+    new: dict[str, Any] = {}
+    one_line = lambda k: " ".join(form.get(k, "").split()) or None
+    if "number" in form:
+        new["number"] = _number(form["number"])
+    if "issuer" in form:
+        name = one_line("issuer")
+        parent = one_line("issuer_parent") if "issuer_parent" in form else (doc.get("issuer") or {}).get("parent")
+        new["issuer"] = {"name": name, "parent": parent} if name else None
+    for k in ("doc_type", "place", "subject"):
+        if k in form:
+            new[k] = one_line(k)
+    if "issued_date" in form:
+        new["issued_date"] = parse_date(form["issued_date"])
+    for k in ("recipients", "distribution"):
+        if k in form:
+            new[k] = names_of(form[k].replace(";", "\n"))
+    if "signer_name" in form or "signer_position" in form:
+        before = doc.get("signer") or {}
+        signer = {**{"name": None, "position": None, "authority": None, "for_position": None}, **before}
+        signer["name"] = one_line("signer_name")
+        signer["position"] = one_line("signer_position")
+        new["signer"] = signer if any(signer.values()) else None
+    candidate = {**doc, **new}
+    checked = DirectiveDocument.model_validate(candidate).model_dump(mode="json")
+    changes = [Change(k, doc.get(k), checked.get(k)) for k in new if doc.get(k) != checked.get(k)]
+    if changes:
+        confidence = dict(doc.get("confidence") or {})
+        for c in changes:
+            doc[c.field] = checked[c.field]
+            if c.field in confidence:
+                confidence[c.field] = 1.0  # a person checked it
+        doc["confidence"] = confidence
+    return changes
+
+
+def split_task(doc: dict[str, Any], index: int, task_id: str, at: str) -> list[Change]:
+    """Cut a task in two where the phrase ``at`` starts in its text; both keep
+    its lead, support and deadline (ANNOTATION.md: a split sentence adds '#2')."""
+    task = find_task(doc, index, task_id)
+    phrase = " ".join(at.split())
+    text = task["text"]
+    pos = text.find(phrase) if phrase else -1
+    if pos <= 0:
+        raise EditError("không tìm thấy chỗ tách trong nội dung nhiệm vụ (chép nguyên đoạn mở đầu phần sau)")
+    first, second = text[:pos].strip(), text[pos:].strip()
+    used = {t["id"] for t in doc["tasks"]}
+    n = 2
+    while f"{task_id}#{n}" in used:
+        n += 1
+    s, e = task["span"]
+    full = doc.get("text") or ""
+    words = phrase.split()
+    m = re.search(r"\s+".join(re.escape(w) for w in words), full[s:e])
+    cut = s + m.start() if m else e
+    a = {**task, "text": first, "span": [s, cut]}
+    b = {**task, "id": f"{task_id}#{n}", "text": second, "span": [cut, e]}
+    Task.model_validate(a)
+    Task.model_validate(b)
+    doc["tasks"][index : index + 1] = [a, b]
+    return [Change(f"tasks[{task_id}]", task, a), Change(f"tasks[{b['id']}]", None, b)]
+
+
+def merge_tasks(doc: dict[str, Any], index: int, task_id: str, next_id: str) -> list[Change]:
+    """Join a task with the one after it: texts joined, agencies united, the
+    first deadline kept, the span covering both."""
+    task = find_task(doc, index, task_id)
+    nxt = find_task(doc, index + 1, next_id)
+    def union(role: str) -> list[dict[str, Any]]:
+        seen, out = set(), []
+        for a in (task.get(role) or []) + (nxt.get(role) or []):
+            if a["name"] not in seen:
+                seen.add(a["name"])
+                out.append(a)
+        return out
+
+    merged = {
+        **task,
+        "text": f"{task['text']} {nxt['text']}",
+        "lead": union("lead"),
+        "support": union("support"),
+        "deadline": task.get("deadline") or nxt.get("deadline"),
+        "span": [min(task["span"][0], nxt["span"][0]), max(task["span"][1], nxt["span"][1])],
+        "confidence": min(task.get("confidence", 1.0), nxt.get("confidence", 1.0)),
+    }
+    Task.model_validate(merged)
+    doc["tasks"][index : index + 2] = [merged]
+    return [Change(f"tasks[{task_id}]", task, merged), Change(f"tasks[{next_id}]", nxt, None)]

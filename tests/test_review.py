@@ -563,3 +563,51 @@ def test_names_of_splits_lines_and_semicolons_and_drops_repeats():
     from review.records import names_of
 
     assert names_of(" Sở Y tế \n\nSở  Tài chính; Sở Y tế\n") == ["Sở Y tế", "Sở Tài chính"]
+
+
+# ---------------------------------------------------------------- header, split, merge
+
+
+def test_header_fields_are_edited_audited_and_the_list_follows(client, sessions):
+    logged_in(client, "clerk")
+    csrf = page_csrf(client, "/documents/1")
+    r = client.post("/documents/1/header", data={"csrf": csrf, "number": "78 / UBND-TH", "issued_date": "06/03/2025",
+                                                 "subject": "kiểm tra hồ sơ", "recipients": "Sở Nội vụ\nSở Tư pháp"})
+    assert "Đã lưu" in client.get(r.headers["location"]).text
+    _, doc = doc_json(sessions, 1)
+    assert doc["number"] == {"raw": "78/UBND-TH", "serial": "78", "notation": "UBND-TH"}
+    assert doc["issued_date"] == "2025-03-06" and doc["subject"] == "kiểm tra hồ sơ"
+    assert doc["recipients"] == ["Sở Nội vụ", "Sở Tư pháp"] and doc["confidence"]["number"] == 1.0
+    assert {e.field for e in audit_of(sessions, 1) if e.action == "edit"} == {"number", "issued_date", "subject", "recipients"}
+    html = client.get("/documents").text
+    assert "78/UBND-TH" in html and "06/03/2025" in html
+    r = client.post("/documents/1/header", data={"csrf": csrf, "issued_date": "30/02/2025"})
+    assert "không có thật" in client.get(r.headers["location"]).text
+
+
+def test_split_and_merge_tasks(client, sessions):
+    logged_in(client, "clerk")
+    csrf = page_csrf(client, "/documents/1")
+    _, before = doc_json(sessions, 1)
+    t = before["tasks"][0]
+    r = client.post("/documents/1/tasks/0/split", data={"csrf": csrf, "task_id": t["id"], "at": "báo cáo Ủy ban"})
+    assert "Đã tách" in client.get(r.headers["location"]).text
+    _, doc = doc_json(sessions, 1)
+    a, b = doc["tasks"][0], doc["tasks"][1]
+    assert b["id"] == f"{t['id']}#2" and b["text"].startswith("báo cáo Ủy ban") and a["text"] + " " + b["text"] == t["text"]
+    assert a["lead"] == b["lead"] == t["lead"] and a["span"][1] == b["span"][0]
+    assert doc["text"][b["span"][0] :].startswith("báo cáo Ủy ban")
+    r = client.post("/documents/1/tasks/0/merge", data={"csrf": csrf, "task_id": a["id"], "next_id": b["id"]})
+    _, merged = doc_json(sessions, 1)
+    assert merged["tasks"][0]["text"] == t["text"] and merged["tasks"][0]["span"] == t["span"]
+    assert len(merged["tasks"]) == len(before["tasks"])
+    actions = [e.action for e in audit_of(sessions, 1)]
+    assert actions.count("split-task") == 2 and actions.count("merge-tasks") == 2
+    r = client.post("/documents/1/tasks/0/split", data={"csrf": csrf, "task_id": t["id"], "at": "không có trong văn bản"})
+    assert "không tìm thấy chỗ tách" in client.get(r.headers["location"]).text
+
+
+def test_lead_filter_folds_vietnamese_capitals(client):
+    logged_in(client, "clerk")
+    html = client.get("/documents?lead=SỞ NỘI VỤ").text
+    assert re.findall(r'<td><a href="/documents/(\d+)">\d+</a>', html) == ["1"]
