@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 from starlette.datastructures import UploadFile
 
 from review import auth
+from review.boxes import locate, page_words
 from review.db import (
     APPROVED,
     EXTRACTING,
@@ -363,6 +364,20 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             except (PageError, OSError, ValueError) as e:
                 raise Refused(500, f"Không dựng được ảnh trang: {e}") from None
             return FileResponse(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+    @app.get("/documents/{doc_id}/boxes")
+    def boxes(request: Request, doc_id: int, q: str = "", find: str = "") -> Response:
+        """Boxes of a value on the page images (text PDFs): JSON list of {page, x, y, w, h}."""
+        with db_of() as db:
+            require(request, db)
+            doc = get_doc(db, doc_id)
+            if not doc.stored_name.endswith(".pdf"):
+                return JSONResponse([])
+            try:
+                words = page_words(settings.data_dir, stored_path(settings.data_dir, doc), doc.sha256)
+            except Exception:  # a PDF pdfplumber cannot read: no boxes, the text highlight still works
+                return JSONResponse([])
+            return JSONResponse(locate(words, q[:20000], find[:500]))
 
     @app.get("/documents/{doc_id}/json")
     def document_json(request: Request, doc_id: int, version: str = "reviewed") -> Response:

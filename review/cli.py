@@ -7,6 +7,7 @@ SQLAlchemy, the pipeline) happen inside the commands.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +63,10 @@ def serve(
     env = dict(os.environ)
     if db:
         env["CONGVAN_DB"] = db  # not on the command line: a URL may hold a password
-    worker = subprocess.Popen([sys.executable, "-m", "review.worker", "--data", str(data_dir)], env=env)
+    # uvicorn re-raises the SIGTERM it caught once it has shut down: with this
+    # handler that becomes SystemExit, so the worker below is always stopped
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    worker = subprocess.Popen([sys.executable, "-m", "review.worker", "--data", str(data_dir), "--parent", str(os.getpid())], env=env)
     try:
         app = create_app(sessions, Settings(data_dir=data_dir, secure_cookies=https_cookies))
         print(f"congvan: review screen on http://{host}:{port}/ (data in {data_dir.resolve()})", file=sys.stderr)

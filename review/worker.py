@@ -229,8 +229,10 @@ def warm_up() -> None:
         log.warning("warm-up extraction failed: %s", e)
 
 
-def serve_forever(url: str | None, data_dir: Path, poll_s: float = 0.5) -> None:
-    """The server's background worker: extract queued documents until stopped (SIGTERM)."""
+def serve_forever(url: str | None, data_dir: Path, parent: int | None = None, poll_s: float = 0.5) -> None:
+    """The server's background worker: extract queued documents until stopped
+    (SIGTERM) or until the server ``parent`` that started it is gone (even
+    killed: then this process is handed to another parent)."""
     _, sessions = open_db(url, data_dir)
     stop = False
 
@@ -246,6 +248,9 @@ def serve_forever(url: str | None, data_dir: Path, poll_s: float = 0.5) -> None:
         if n:
             log.warning("%d documents interrupted by a previous stop queued again", n)
     while not stop:
+        if parent is not None and os.getppid() != parent:  # the server is gone: so is its worker
+            log.warning("the server stopped: worker exiting")
+            return
         with sessions() as db:
             doc = claim(db)
             if doc is None:
@@ -258,10 +263,11 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m review.worker", description="extract documents queued in the review database")
     ap.add_argument("--db", default=None)
     ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--parent", type=int, default=None, help="process id of the server: exit when it is gone")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="congvan worker: %(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    serve_forever(args.db, args.data)
+    serve_forever(args.db, args.data, args.parent)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ PASSWORDS = {"admin": "admin-pass-1", "clerk": "clerk-pass-1", "reviewer": "revi
 
 
 def make_data_dir(target: Path) -> Path:
-    """Users admin/clerk/reviewer and two extracted documents: 1 = review_docs/script.txt
-    (a subject and a task holding <script>), 2 = corpus/docs/103.txt."""
+    """Users admin/clerk/reviewer and three extracted documents: 1 = review_docs/script.txt
+    (a subject and a task holding <script>), 2 = corpus/docs/103.txt, 3 = corpus/docs/114.pdf
+    (a 2-page text PDF)."""
     from review.auth import add_user
     from review.db import open_db
     from review.worker import ingest
@@ -23,8 +24,8 @@ def make_data_dir(target: Path) -> Path:
     with sessions() as db:
         for name, pw in PASSWORDS.items():
             add_user(db, name, pw, name)
-    res = ingest([str(DOCS / "script.txt"), str(ROOT / "corpus/docs/103.txt")], sessions, target)
-    assert res.added == 2, res
+    res = ingest([str(DOCS / "script.txt"), str(ROOT / "corpus/docs/103.txt"), str(ROOT / "corpus/docs/114.pdf")], sessions, target)
+    assert res.added == 3, res
     return target
 
 

@@ -228,7 +228,7 @@ def test_list_shows_each_document_with_its_summary(client):
     html = client.get("/documents").text
     assert "77/UBND-TH" in html and "8129/UBND-KT" in html
     assert "05/03/2025" in html and "10/08/2026" in html  # dd/mm/yyyy
-    assert html.count("chờ kiểm tra</span>") == 2
+    assert html.count("chờ kiểm tra</span>") == 3
 
 
 def test_list_filters_by_status_issuer_lead_and_deadline_window(client, sessions):
@@ -239,7 +239,7 @@ def test_list_filters_by_status_issuer_lead_and_deadline_window(client, sessions
     def ids(query: str) -> set[str]:
         return set(re.findall(r'<td><a href="/documents/(\d+)">\d+</a>', client.get("/documents" + query).text))
 
-    assert ids("") == {"1", "2"}
+    assert ids("") == {"1", "2", "3"}
     assert ids("?issuer=Ủy ban nhân dân tỉnh Lào Cai") == {"2"}
     assert ids("?lead=nội vụ") == {"1"}
     assert ids("?lead=%25") == set()  # a LIKE wildcard typed by the user is a plain character
@@ -247,6 +247,7 @@ def test_list_filters_by_status_issuer_lead_and_deadline_window(client, sessions
     with sessions() as db:
         db.get(Document, 1).next_deadline = date.today() - timedelta(days=1)
         db.get(Document, 2).next_deadline = date.today() + timedelta(days=3)
+        db.get(Document, 3).next_deadline = date.today() + timedelta(days=30)
         db.commit()
     assert ids("?window=overdue") == {"1"}
     assert ids("?window=week") == {"2"}
@@ -257,14 +258,14 @@ def test_list_puts_the_least_sure_documents_to_review_first(client, sessions):
 
     logged_in(client, "clerk")
     with sessions() as db:
-        db.get(Document, 1).min_confidence, db.get(Document, 2).min_confidence = 0.9, 0.2
+        db.get(Document, 1).min_confidence, db.get(Document, 2).min_confidence, db.get(Document, 3).min_confidence = 0.9, 0.2, 0.5
         db.commit()
     order = re.findall(r'<td><a href="/documents/(\d+)">\d+</a>', client.get("/documents").text)
-    assert order == ["2", "1"]
+    assert order == ["2", "3", "1"]
     with sessions() as db:
         db.get(Document, 2).status = APPROVED
         db.commit()
-    assert re.findall(r'<td><a href="/documents/(\d+)">\d+</a>', client.get("/documents").text) == ["1", "2"]
+    assert re.findall(r'<td><a href="/documents/(\d+)">\d+</a>', client.get("/documents").text) == ["3", "1", "2"]
 
 
 # ---------------------------------------------------------------- the document page
@@ -299,10 +300,7 @@ def test_security_headers(client):
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
 
 
-def test_pdf_pages_are_rendered_to_png_and_cached(client, data_dir, sessions):
-    from review.worker import ingest
-
-    ingest([str(ROOT / "corpus/docs/114.pdf")], sessions, data_dir)
+def test_pdf_pages_are_rendered_to_png_and_cached(client, data_dir):
     logged_in(client, "clerk")
     assert 'src="/documents/3/pages/1.png"' in client.get("/documents/3").text
     r = client.get("/documents/3/pages/1.png")
@@ -611,3 +609,72 @@ def test_lead_filter_folds_vietnamese_capitals(client):
     logged_in(client, "clerk")
     html = client.get("/documents?lead=SỞ NỘI VỤ").text
     assert re.findall(r'<td><a href="/documents/(\d+)">\d+</a>', html) == ["1"]
+
+
+# ---------------------------------------------------------------- boxes on the page images
+
+
+def test_boxes_of_a_value_on_a_text_pdf_page(client, sessions):
+    logged_in(client, "clerk")
+    _, doc = doc_json(sessions, 3)
+    task = next(t for t in doc["tasks"] if any(a["name"] == "Ban Dân tộc tỉnh" for a in t["lead"]))
+    q = doc["text"][task["span"][0] : task["span"][1]]
+    whole = client.get("/documents/3/boxes", params={"q": q}).json()
+    assert whole and all(0 <= b["x"] < 1 and 0 <= b["y"] < 1 and 0 < b["w"] <= 1 and 0 < b["h"] < 0.1 for b in whole)
+    lead = client.get("/documents/3/boxes", params={"q": q, "find": "Ban Dân tộc tỉnh"}).json()
+    assert len(lead) == 1 and lead[0]["page"] == whole[0]["page"]
+    # the name inside the task, not its first mention elsewhere in the document
+    assert lead[0]["y"] >= whole[0]["y"] - 0.001
+    assert client.get("/documents/3/boxes", params={"q": "không có chữ này trong văn bản"}).json() == []
+    assert client.get("/documents/1/boxes", params={"q": "Sở Nội vụ"}).json() == []  # a text file has no pages
+
+
+@pytest.mark.parametrize(
+    "query,find,expect",
+    [("Giao Sở Nội vụ chủ trì", "", [(1, 0.1, 0.5)]),
+     ("Giao Sở Nội vụ chủ trì", "Sở Nội vụ", [(1, 0.2, 0.5)]),
+     ("Sở Tài chính phối hợp", "", [(1, 0.6, 0.5), (2, 0.1, 0.1)]),  # across a page break: one box per line
+     ("Sở  nội VỤ", "", [(1, 0.2, 0.5)]),  # case and spacing folded
+     ("Sở Y tế", "", [])],
+)
+def test_locate_words_on_pages(query, find, expect):
+    from pipeline.folding import fold
+    from review.boxes import locate
+
+    def line(words, x0, top):
+        return [[fold(w), x0 + 0.1 * i * 100, top, x0 + 0.1 * i * 100 + 8, top + 10] for i, w in enumerate(words)]
+
+    pages = [
+        {"width": 100.0, "height": 100.0, "words": line("Giao Sở Nội vụ chủ trì".split(), 10, 50) + line("Sở Tài".split(), 60, 50)},
+        {"width": 100.0, "height": 100.0, "words": line("chính phối hợp".split(), 10, 10)},
+    ]
+    boxes = locate(pages, query, find)
+    assert [(b["page"], round(b["x"], 2), round(b["y"], 2)) for b in boxes] == expect
+
+
+# ---------------------------------------------------------------- the server process
+
+
+@pytest.mark.slow
+def test_stopping_the_server_stops_its_worker(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "serve", "--data", str(tmp_path), "--port", "0"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 60
+    while not (children.exists() and children.read_text().split()):
+        assert time.monotonic() < deadline and proc.poll() is None, "the server did not start its worker"
+        time.sleep(0.1)
+    worker = int(children.read_text().split()[0])
+    assert "review.worker" in Path(f"/proc/{worker}/cmdline").read_bytes().decode()
+    time.sleep(1)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    assert not Path(f"/proc/{worker}").exists()

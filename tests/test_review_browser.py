@@ -123,6 +123,21 @@ def test_clicking_a_value_highlights_its_source(page, server):
     assert "selected" in (lead.get_attribute("class") or "")
 
 
+def test_clicking_a_value_draws_its_box_on_the_pdf_page(page, server):
+    login(page, server, "clerk", "/documents/3")
+    page.click("button[data-tab=pages-pane]")
+    page.locator(".page-wrap[data-page='1'] img").wait_for()
+    lead = page.locator(".agency.lead", has_text="Ban Dân tộc tỉnh").first
+    lead.click()
+    box = page.locator(".page-wrap .box").first
+    box.wait_for()
+    assert box.is_visible() and page.locator(".page-wrap .box").count() == 1
+    b, img = box.bounding_box(), box.locator("xpath=..").locator("img").bounding_box()
+    assert img["x"] <= b["x"] and b["x"] + b["width"] <= img["x"] + img["width"] + 1 and 5 < b["height"] < 40
+    assert page.locator("#pages-pane").is_visible()  # stays on the page images
+    assert page.locator("mark#hl-inner").inner_text() == "Ban Dân tộc tỉnh"  # the text is marked too
+
+
 def test_correct_a_lead_approve_and_see_the_history(page, server):
     login(page, server, "reviewer", "/documents/1")
     task = page.locator("#task-0")

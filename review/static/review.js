@@ -29,7 +29,7 @@
     }
     document.querySelectorAll(".tab").forEach(b => b.addEventListener("click", () => showTab(b.dataset.tab)));
 
-    function highlight(start, end, find) {
+    function highlight(start, end, find, stay) {
       const s = toUnits(text, start), e = toUnits(text, end);
       pre.textContent = "";
       pre.append(document.createTextNode(text.slice(0, s)));
@@ -51,8 +51,34 @@
         mark.textContent = inside;
       }
       pre.append(mark, document.createTextNode(text.slice(e)));
+      if (stay) return;  // the page images are shown: the box is drawn there
       showTab("text-pane");
       (document.getElementById("hl-inner") || mark).scrollIntoView({ block: "center" });
+    }
+
+    // the same value on the page images, where the PDF has a text layer
+    async function boxes(start, end, find) {
+      document.querySelectorAll(".box").forEach(b => b.remove());
+      const wraps = document.querySelectorAll(".page-wrap");
+      if (!wraps.length) return;
+      const q = text.slice(toUnits(text, start), toUnits(text, end));
+      const url = "/documents/" + pre.dataset.doc + "/boxes?q=" + encodeURIComponent(q.slice(0, 2000)) +
+        "&find=" + encodeURIComponent(find);
+      const resp = await fetch(url, { credentials: "same-origin" });
+      if (!resp.ok) return;
+      let first = null;
+      for (const b of await resp.json()) {
+        const wrap = document.querySelector('.page-wrap[data-page="' + Number(b.page) + '"]');
+        if (!wrap) continue;
+        const div = document.createElement("div");
+        div.className = "box";
+        div.style.left = (b.x * 100) + "%"; div.style.top = (b.y * 100) + "%";
+        div.style.width = (b.w * 100) + "%"; div.style.height = (b.h * 100) + "%";
+        wrap.append(div);
+        first = first || div;
+      }
+      const pane = document.getElementById("pages-pane");
+      if (first && pane && !pane.classList.contains("hidden")) first.scrollIntoView({ block: "center" });
     }
 
     document.querySelectorAll("[data-span]").forEach(el => {
@@ -60,7 +86,10 @@
         const [s, e] = el.dataset.span.split(",").map(Number);
         document.querySelectorAll(".selected").forEach(x => x.classList.remove("selected"));
         el.classList.add("selected");
-        highlight(s, e, el.dataset.find || "");
+        const pane = document.getElementById("pages-pane");
+        const onPages = pane && !pane.classList.contains("hidden");
+        highlight(s, e, el.dataset.find || "", onPages);
+        boxes(s, e, el.dataset.find || "");
       });
     });
 
