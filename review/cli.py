@@ -51,6 +51,9 @@ def serve(
     port: Annotated[int, typer.Option(metavar="PORT")] = 8000,
     data: DataOpt = None,
     https_cookies: Annotated[bool, typer.Option("--https-cookies", metavar="", help="mark cookies Secure (behind an HTTPS proxy)")] = False,
+    consume: Annotated[
+        Path | None, typer.Option("--consume", metavar="DIR", help="watch this folder: document files put there are extracted (never modified)")
+    ] = None,
 ) -> None:
     """Start the review web application (and its extraction worker). The
     database is upgraded to the newest schema first."""
@@ -66,7 +69,11 @@ def serve(
     # uvicorn re-raises the SIGTERM it caught once it has shut down: with this
     # handler that becomes SystemExit, so the worker below is always stopped
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    worker = subprocess.Popen([sys.executable, "-m", "review.worker", "--data", str(data_dir), "--parent", str(os.getpid())], env=env)
+    if consume is not None and not consume.is_dir():
+        print(f"congvan: --consume {consume}: not a folder", file=sys.stderr)
+        raise typer.Exit(2)
+    cmd = [sys.executable, "-m", "review.worker", "--data", str(data_dir), "--parent", str(os.getpid())]
+    worker = subprocess.Popen(cmd + (["--consume", str(consume)] if consume else []), env=env)
     try:
         app = create_app(sessions, Settings(data_dir=data_dir, secure_cookies=https_cookies))
         print(f"congvan: review screen on http://{host}:{port}/ (data in {data_dir.resolve()})", file=sys.stderr)

@@ -217,6 +217,56 @@ def ingest(
     return res
 
 
+class ConsumeFolder:
+    """A folder the server watches for new document files (pipeline.batch's
+    walk: sub-folders too, hidden files and non-documents skipped). A file is
+    taken once its size and modification time are the same on two scans (a
+    copy still in progress is not read half-written), then queued like an
+    upload; a content already in the database is not redone. Files are only
+    read: never moved, changed or removed."""
+
+    def __init__(self, root: Path, max_bytes: int = 200 << 20) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self.taken: dict[str, tuple[int, int]] = {}
+        self.waiting: dict[str, tuple[int, int]] = {}
+        self.reported: set[str] = set()
+
+    def scan(self, db: Session, data_dir: Path) -> list[Document]:
+        """Queue what is new and settled; the documents added."""
+        from pipeline.batch import iter_inputs
+
+        added: list[Document] = []
+        records: list[dict[str, str]] = []
+        for inp in iter_inputs([str(self.root)], records, exclude=[data_dir]):
+            key = str(inp.path)
+            try:
+                st = inp.path.stat()
+            except OSError:
+                continue
+            stamp = (st.st_size, st.st_mtime_ns)
+            if self.taken.get(key) == stamp:
+                continue
+            if self.waiting.get(key) != stamp:
+                self.waiting[key] = stamp  # seen changing: look again at the next scan
+                continue
+            del self.waiting[key]
+            self.taken[key] = stamp
+            try:
+                with inp.path.open("rb") as fh:
+                    doc, new = queue_file(db, data_dir, fh, str(inp.path.relative_to(self.root)), "consume", self.max_bytes)
+            except (OSError, ValueError) as e:
+                log.warning("%s: %s", inp.path, getattr(e, "strerror", None) or e)
+                continue
+            if new:
+                added.append(doc)
+        for rec in records:
+            if rec["path"] not in self.reported:
+                self.reported.add(rec["path"])
+                log.warning("%s: %s", rec["path"], rec["reason"])
+        return added
+
+
 def warm_up() -> None:
     """Load the pipeline's models before the first upload: the first extraction
     in a process costs about 4 s more than the next ones (measured on 115.pdf:
@@ -229,10 +279,14 @@ def warm_up() -> None:
         log.warning("warm-up extraction failed: %s", e)
 
 
-def serve_forever(url: str | None, data_dir: Path, parent: int | None = None, poll_s: float = 0.5) -> None:
+def serve_forever(
+    url: str | None, data_dir: Path, parent: int | None = None, consume: Path | None = None,
+    poll_s: float = 0.5, scan_s: float = 2.0,
+) -> None:
     """The server's background worker: extract queued documents until stopped
     (SIGTERM) or until the server ``parent`` that started it is gone (even
-    killed: then this process is handed to another parent)."""
+    killed: then this process is handed to another parent); with ``consume``,
+    queue the files put in that folder."""
     _, sessions = open_db(url, data_dir)
     stop = False
 
@@ -247,10 +301,17 @@ def serve_forever(url: str | None, data_dir: Path, parent: int | None = None, po
         n = requeue_interrupted(db)
         if n:
             log.warning("%d documents interrupted by a previous stop queued again", n)
+    watcher = ConsumeFolder(consume) if consume else None
+    next_scan = 0.0
     while not stop:
         if parent is not None and os.getppid() != parent:  # the server is gone: so is its worker
             log.warning("the server stopped: worker exiting")
             return
+        if watcher is not None and time.monotonic() >= next_scan:
+            with sessions() as db:
+                for found in watcher.scan(db, data_dir):
+                    log.info("%s: queued from the consume folder", found.filename)
+            next_scan = time.monotonic() + scan_s
         with sessions() as db:
             doc = claim(db)
             if doc is None:
@@ -264,10 +325,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--db", default=None)
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--parent", type=int, default=None, help="process id of the server: exit when it is gone")
+    ap.add_argument("--consume", type=Path, default=None, help="a folder to watch for new documents")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="congvan worker: %(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    serve_forever(args.db, args.data, args.parent)
+    serve_forever(args.db, args.data, args.parent, args.consume)
 
 
 if __name__ == "__main__":

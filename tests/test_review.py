@@ -678,3 +678,32 @@ def test_stopping_the_server_stops_its_worker(tmp_path):
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
     assert not Path(f"/proc/{worker}").exists()
+
+
+def test_consume_folder_takes_settled_new_files_once_and_leaves_them(tmp_path, sessions, data_dir):
+    import os
+
+    from review.db import Document
+    from review.worker import ConsumeFolder
+
+    inbox = tmp_path / "inbox"
+    (inbox / "sub").mkdir(parents=True)
+    a = inbox / "sub" / "cv.txt"
+    a.write_bytes((ROOT / "corpus/docs/101.txt").read_bytes())
+    (inbox / "readme.xyz").write_text("not a document")
+    before = (a.read_bytes(), a.stat().st_mtime_ns)
+    watcher = ConsumeFolder(inbox)
+    with sessions() as db:
+        assert watcher.scan(db, data_dir) == []  # first seen: not yet settled
+        added = watcher.scan(db, data_dir)
+        assert [d.filename for d in added] == ["sub/cv.txt"] and added[0].status == "queued"
+        assert watcher.scan(db, data_dir) == []  # taken once
+        a.write_bytes(before[0] + b"\nThem mot dong.")  # changed: a new content, taken again once settled
+        os.utime(a, ns=(before[1] + 10**9, before[1] + 10**9))
+        assert watcher.scan(db, data_dir) == []
+        assert len(watcher.scan(db, data_dir)) == 1
+        (inbox / "copy.txt").write_bytes(before[0])  # a content already in the database
+        watcher.scan(db, data_dir)
+        assert watcher.scan(db, data_dir) == []
+        assert db.query(Document).filter(Document.uploaded_by == "consume").count() == 2
+    assert (inbox / "readme.xyz").read_text() == "not a document"
