@@ -389,15 +389,7 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             if version == "extracted":
                 body: dict[str, Any] = json.loads(doc.extracted_json)
             else:
-                n = db.scalar(select(func.count()).select_from(AuditEntry).where(
-                    AuditEntry.document_id == doc.id, AuditEntry.action.in_(("edit", "add-task", "delete-task"))))
-                body = reviewed(json.loads(doc.current_json), {
-                    "status": "approved" if doc.status == APPROVED else "to-review",
-                    "reviewer": doc.approved_by,
-                    "time": doc.approved_at.isoformat(timespec="seconds") + "Z" if doc.approved_at else None,
-                    "corrections": n,
-                    "pipeline_version": doc.pipeline_version,
-                })
+                body = reviewed(json.loads(doc.current_json), review_block(db, doc))
             stem = Path(doc.filename).stem or f"document-{doc.id}"
             return JSONResponse(body, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(stem)}.{version}.json"})
 
@@ -567,7 +559,62 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             db.commit()
             return RedirectResponse("/admin/users?msg=" + quote("Đã cập nhật."), status_code=303)
 
+    # ---------------------------------------------------------------- API for trackers (tokens, read only)
+
+    def api_token(request: Request, db: Session) -> None:
+        if auth.token_of(db, request.headers.get("authorization")) is None:
+            raise ApiRefused(401, "a valid 'Authorization: Bearer <token>' header is needed (congvan tokens add NAME)")
+
+    @app.get("/api/documents")
+    def api_documents(request: Request, status: str = APPROVED, since: int = 0) -> Response:
+        """Documents (approved by default) as a list of summaries, oldest first; ``since``: ids above it."""
+        with db_of() as db:
+            api_token(request, db)
+            if status not in STATUSES:
+                raise ApiRefused(400, f"status is one of {', '.join(STATUSES)}")
+            q = (select(Document).options(defer(Document.extracted_json), defer(Document.current_json))
+                 .where(Document.status == status, Document.id > since).order_by(Document.id).limit(1000))
+            return JSONResponse([
+                {"id": d.id, "number": d.number, "issuer": d.issuer, "issued_date": d.issued_date, "subject": d.subject,
+                 "task_count": d.task_count, "status": d.status, "approved_by": d.approved_by,
+                 "approved_at": d.approved_at.isoformat(timespec="seconds") + "Z" if d.approved_at else None}
+                for d in db.scalars(q)
+            ])
+
+    @app.get("/api/documents/{doc_id}")
+    def api_document(request: Request, doc_id: int) -> Response:
+        """The reviewed JSON of an approved document (contract + review block)."""
+        with db_of() as db:
+            api_token(request, db)
+            doc = db.get(Document, doc_id)
+            if doc is None or doc.status != APPROVED or doc.current_json is None:
+                raise ApiRefused(404, "no approved document with this id")
+            return JSONResponse(reviewed(json.loads(doc.current_json), review_block(db, doc)))
+
+    @app.exception_handler(ApiRefused)
+    async def api_refused(request: Request, exc: ApiRefused) -> Response:
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+
     return app
+
+
+class ApiRefused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status, self.message = status, message
+
+
+def review_block(db: Session, doc: Document) -> dict[str, Any]:
+    """The ``review`` block of the reviewed JSON."""
+    n = db.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.document_id == doc.id,
+        AuditEntry.action.in_(("edit", "add-task", "delete-task", "split-task", "merge-tasks"))))
+    return {
+        "status": "approved" if doc.status == APPROVED else "to-review",
+        "reviewer": doc.approved_by,
+        "time": doc.approved_at.isoformat(timespec="seconds") + "Z" if doc.approved_at else None,
+        "corrections": n,
+        "pipeline_version": doc.pipeline_version,
+    }
 
 
 def _local(url: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from review.db import ROLES, LoginFailure, User, WebSession, utcnow
+from review.db import ROLES, ApiToken, LoginFailure, User, WebSession, utcnow
 
 SESSION_HOURS = 12
 FREE_FAILURES = 3  # failures allowed before the waits start
@@ -133,3 +134,40 @@ def end_session(db: Session, token: str | None) -> None:
 
 def same_token(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_token(db: Session, name: str) -> str:
+    """A new API token for ``name``; returned once, only its hash is stored."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise AccountError("a token name is 1 to 64 characters")
+    if db.scalar(select(ApiToken).where(ApiToken.name == name)) is not None:
+        raise AccountError(f"token '{name}' already exists")
+    token = "cv_" + secrets.token_urlsafe(32)
+    db.add(ApiToken(name=name, token_sha256=_token_hash(token)))
+    db.commit()
+    return token
+
+
+def revoke_token(db: Session, name: str) -> bool:
+    res = db.execute(delete(ApiToken).where(ApiToken.name == name))
+    db.commit()
+    return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+def token_of(db: Session, authorization: str | None) -> ApiToken | None:
+    """The token of an ``Authorization: Bearer …`` header, if valid."""
+    if not authorization or not authorization.startswith("Bearer "):
+        return None
+    token = authorization[7:].strip()
+    if not token or len(token) > 100:
+        return None
+    found = db.scalar(select(ApiToken).where(ApiToken.token_sha256 == _token_hash(token)))
+    if found is not None:
+        found.last_used_at = utcnow()
+        db.commit()
+    return found

@@ -152,6 +152,48 @@ def users_list(db: DbOpt = None, data: DataOpt = None) -> None:
             print(f"{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}")
 
 
+tokens_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="API tokens of trackers reading approved documents (/api).")
+
+
+@tokens_app.command("add")
+def tokens_add(name: Annotated[str, typer.Argument(metavar="NAME")], db: DbOpt = None, data: DataOpt = None) -> None:
+    """Make a token and print it (once: only its hash is kept)."""
+    from review.auth import AccountError, add_token
+
+    _, sessions = _open(db, _data(data))
+    with sessions() as s:
+        try:
+            print(add_token(s, name))
+        except AccountError as e:
+            print(f"congvan: {e}", file=sys.stderr)
+            raise typer.Exit(2) from None
+
+
+@tokens_app.command("list")
+def tokens_list(db: DbOpt = None, data: DataOpt = None) -> None:
+    """List the tokens' names, when made and last used."""
+    from sqlalchemy import select
+
+    from review.db import ApiToken
+
+    _, sessions = _open(db, _data(data))
+    with sessions() as s:
+        for t in s.scalars(select(ApiToken).order_by(ApiToken.name)):
+            print(f"{t.name}\t{t.created_at:%Y-%m-%d %H:%M}\t{t.last_used_at or 'never used'}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: Annotated[str, typer.Argument(metavar="NAME")], db: DbOpt = None, data: DataOpt = None) -> None:
+    """Revoke a token."""
+    from review.auth import revoke_token
+
+    _, sessions = _open(db, _data(data))
+    with sessions() as s:
+        if not revoke_token(s, name):
+            print(f"congvan: no token '{name}'", file=sys.stderr)
+            raise typer.Exit(2)
+
+
 def export(
     out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="folder for the gold files (one JSON per approved document)")],
     db: DbOpt = None,
@@ -171,3 +213,4 @@ def register(app: typer.Typer) -> None:
     app.command()(ingest)
     app.command()(export)
     app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")

@@ -120,6 +120,18 @@ class AuditEntry(Base):
     new: Mapped[str | None] = mapped_column(Text, default=None)
 
 
+class ApiToken(Base):
+    """A token of a tracker reading approved documents over /api (read only).
+    Only the SHA-256 of the token is stored; the token itself is shown once."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
 def default_data_dir() -> Path:
     """``$CONGVAN_DATA`` or ``./congvan-data``."""
     return Path(os.environ.get("CONGVAN_DATA") or "congvan-data")

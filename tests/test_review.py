@@ -90,7 +90,28 @@ def test_migrations_create_exactly_the_models_schema(sessions, data_dir):
     upgrade(engine)  # a second upgrade is a no-op
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0001"
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0002"
+
+
+def test_a_database_of_the_first_schema_is_upgraded_keeping_its_rows(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    from review.db import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "review" / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.exec_driver_sql(
+            "insert into users (username, password_hash, role, active, created_at) values ('a', 'h', 'clerk', 1, '2026-01-01')"
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("select username from users").scalar() == "a"
+        assert conn.exec_driver_sql("select count(*) from api_tokens").scalar() == 0
 
 
 # ---------------------------------------------------------------- login, sessions
@@ -707,3 +728,34 @@ def test_consume_folder_takes_settled_new_files_once_and_leaves_them(tmp_path, s
         assert watcher.scan(db, data_dir) == []
         assert db.query(Document).filter(Document.uploaded_by == "consume").count() == 2
     assert (inbox / "readme.xyz").read_text() == "not a document"
+
+
+
+# ---------------------------------------------------------------- the API for trackers
+
+
+def test_api_gives_approved_documents_to_a_token_only(client, data_dir):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["tokens", "add", "tracker", "--data", str(data_dir)])
+    assert r.exit_code == 0, r.output
+    token = r.output.strip().splitlines()[-1]
+    assert token.startswith("cv_") and token not in (data_dir / "congvan.db").read_bytes().decode("latin-1")
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/documents").status_code == 401
+    assert client.get("/api/documents", headers={"Authorization": "Bearer cv_wrong"}).status_code == 401
+    assert client.get("/api/documents", headers=auth).json() == []
+    logged_in(client, "reviewer")  # a browser session does not open the API
+    client.post("/documents/2/approve", data={"csrf": page_csrf(client, "/documents/2")})
+    client.cookies.clear()
+    listed = client.get("/api/documents", headers=auth).json()
+    assert [d["id"] for d in listed] == [2] and listed[0]["approved_by"] == "reviewer"
+    body = client.get("/api/documents/2", headers=auth).json()
+    assert body["review"]["status"] == "approved" and body["number"]["raw"] == "8129/UBND-KT"
+    assert client.get("/api/documents/1", headers=auth).status_code == 404  # not approved
+    assert "tracker" in runner.invoke(app, ["tokens", "list", "--data", str(data_dir)]).output
+    assert runner.invoke(app, ["tokens", "revoke", "tracker", "--data", str(data_dir)]).exit_code == 0
+    assert client.get("/api/documents", headers=auth).status_code == 401
