@@ -96,6 +96,35 @@ class Settings:
     secure_cookies: bool = False  # set when served over HTTPS (--https-cookies)
 
 
+FORM_LIMIT = 1 << 20  # any request body but an upload
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over its limit is refused while it is
+    being read (chunked bodies too, which have no Content-Length to check)."""
+
+    def __init__(self, app: Any, upload_limit: int) -> None:
+        self.app, self.upload_limit = app, upload_limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.upload_limit if scope["path"] == "/upload" else FORM_LIMIT
+        seen = 0
+
+        async def limited() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise Refused(413, f"Dữ liệu gửi lên quá lớn (tối đa {limit >> 20} MB).")
+            return message
+
+        await self.app(scope, limited, send)
+
+
 class NeedLogin(Exception):
     pass
 
@@ -128,6 +157,7 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
     )
     agency_names = _agency_names()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(BodyLimit, upload_limit=(settings.max_upload_mb << 20) * MAX_UPLOAD_FILES + FORM_LIMIT)
 
     def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("user", getattr(request.state, "user", None))
@@ -306,6 +336,8 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
                 raise Refused(413, f"Tải lên quá lớn (tối đa {MAX_UPLOAD_FILES} tệp, mỗi tệp {settings.max_upload_mb} MB).")
             try:
                 form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=5)
+            except Refused:
+                raise
             except Exception:
                 raise Refused(400, f"Tải lên không đọc được (tối đa {MAX_UPLOAD_FILES} tệp một lần).") from None
             if not auth.same_token(form.get("csrf") if isinstance(form.get("csrf"), str) else None, request.state.csrf):  # type: ignore[arg-type]

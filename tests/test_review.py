@@ -759,3 +759,24 @@ def test_api_gives_approved_documents_to_a_token_only(client, data_dir):
     assert "tracker" in runner.invoke(app, ["tokens", "list", "--data", str(data_dir)]).output
     assert runner.invoke(app, ["tokens", "revoke", "tracker", "--data", str(data_dir)]).exit_code == 0
     assert client.get("/api/documents", headers=auth).status_code == 401
+
+
+def test_a_body_over_the_limit_is_refused_while_read_even_without_content_length(client):
+    logged_in(client, "clerk")
+    csrf = page_csrf(client)
+    boundary = "XyZ"
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n{csrf}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n'
+            "Content-Type: text/plain\r\n\r\n").encode()
+
+    def chunks():  # 1 MB per file, 20 files: the whole upload may be ~21 MB; send 40 MB, chunked
+        yield head
+        for _ in range(40):
+            yield b"a" * (1 << 20)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    r = client.post("/upload", content=chunks(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 413
+    r = client.post("/documents/1/tasks/0", content=(b"x" * (2 << 20) for _ in range(1)),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
