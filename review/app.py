@@ -22,7 +22,7 @@ import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session, defer, sessionmaker
 from starlette.datastructures import UploadFile
 
@@ -228,10 +228,23 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
         return data
 
     def save(db: Session, doc: Document, data: dict[str, Any], user: User, action: str, changes: list[Change]) -> None:
+        """Store the edited JSON and its audit records in one transaction, only if
+        nobody changed or approved the document since it was read (compare and
+        swap on the JSON): two clerks saving at once never lose an edit silently."""
         checked = validate(data)
         s = summarize(checked)
-        doc.current_json = dumps(checked)
-        doc.task_count, doc.min_confidence, doc.leads, doc.next_deadline = s.task_count, s.min_confidence, s.leads, s.next_deadline
+        res = db.execute(
+            update(Document)
+            .where(Document.id == doc.id, Document.status == TO_REVIEW, Document.current_json == doc.current_json)
+            .values(
+                current_json=dumps(checked), number=s.number, issuer=s.issuer, issued_date=s.issued_date,
+                subject=s.subject, task_count=s.task_count, min_confidence=s.min_confidence, leads=s.leads,
+                next_deadline=s.next_deadline,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if res.rowcount != 1:  # type: ignore[attr-defined]  # nothing was written: the session closes unchanged
+            raise Refused(409, "Văn bản vừa được người khác sửa hoặc duyệt: tải lại trang rồi làm lại.")
         now = utcnow()
         for c in changes:
             db.add(AuditEntry(
@@ -457,9 +470,6 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
                 return back(doc_id, f"Không lưu được: {_short(e)}")
             if changes:
                 save(db, doc, data, user, "edit", changes)
-                s = summarize(data)
-                doc.number, doc.issuer, doc.issued_date, doc.subject = s.number, s.issuer, s.issued_date, s.subject
-                db.commit()
             return back(doc_id, "Đã lưu." if changes else "Không có gì thay đổi.")
 
     @app.post("/documents/{doc_id}/tasks/{index}/split")

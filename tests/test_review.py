@@ -780,3 +780,30 @@ def test_a_body_over_the_limit_is_refused_while_read_even_without_content_length
     r = client.post("/documents/1/tasks/0", content=(b"x" * (2 << 20) for _ in range(1)),
                     headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 413
+
+
+def test_two_clerks_saving_at_once_never_lose_an_edit_silently(client, sessions, monkeypatch):
+    """The second save, made on a copy read before the first was stored, is refused."""
+    from review import records
+    from review.db import Document
+
+    logged_in(client, "clerk")
+    csrf = page_csrf(client, "/documents/1")
+    _, before = doc_json(sessions, 1)
+    real = records.edit_task
+
+    def meanwhile(doc, index, task_id, form):  # another clerk's save lands between our read and our write
+        with sessions() as db:
+            d = db.get(Document, 1)
+            other = json.loads(d.current_json)
+            other["tasks"][1]["text"] = "sửa bởi người khác"
+            d.current_json = json.dumps(other, ensure_ascii=False)
+            db.commit()
+        return real(doc, index, task_id, form)
+
+    monkeypatch.setattr("review.app.edit_task", meanwhile)
+    r = client.post("/documents/1/tasks/0", data={"csrf": csrf, "task_id": before["tasks"][0]["id"], "lead": "Sở Y tế"})
+    assert r.status_code == 409 and "tải lại trang" in r.text
+    _, after = doc_json(sessions, 1)
+    assert after["tasks"][1]["text"] == "sửa bởi người khác" and after["tasks"][0]["lead"] == before["tasks"][0]["lead"]
+    assert not [e for e in audit_of(sessions, 1) if e.action == "edit"]
