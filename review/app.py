@@ -84,6 +84,7 @@ ACTION_LABELS = {
     "approve": "duyệt",
     "reopen": "mở lại",
     "split-task": "tách nhiệm vụ",
+    "retry": "trích xuất lại",
     "merge-tasks": "gộp nhiệm vụ",
 }
 DEADLINE_LABELS = {"by": "trước / chậm nhất", "in": "trong (tháng, quý)", "on": "vào ngày", "recurring": "định kỳ", "asap": "ngay / khẩn trương"}
@@ -545,6 +546,21 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
                               field="status", old=dumps(TO_REVIEW), new=dumps(APPROVED)))
             db.commit()
             return back(doc_id, "Đã duyệt.")
+
+    @app.post("/documents/{doc_id}/retry")
+    async def retry(request: Request, doc_id: int) -> Response:
+        """A failed extraction queued again (after the pipeline was fixed, say)."""
+        with db_of() as db:
+            user = require(request, db, "clerk")
+            check_csrf(request, await form_of(request))
+            doc = get_doc(db, doc_id)
+            res = db.execute(update(Document).where(Document.id == doc.id, Document.status == FAILED).values(status=QUEUED, error=None))
+            if res.rowcount != 1:  # type: ignore[attr-defined]
+                raise Refused(409, "Chỉ trích xuất lại được văn bản bị lỗi.")
+            db.add(AuditEntry(document_id=doc.id, username=user.username, at=utcnow(), action="retry",
+                              field="status", old=dumps(FAILED), new=dumps(QUEUED)))
+            db.commit()
+            return back(doc_id, "Đã xếp hàng trích xuất lại.")
 
     @app.post("/documents/{doc_id}/reopen")
     async def reopen(request: Request, doc_id: int) -> Response:

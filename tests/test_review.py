@@ -807,3 +807,23 @@ def test_two_clerks_saving_at_once_never_lose_an_edit_silently(client, sessions,
     _, after = doc_json(sessions, 1)
     assert after["tasks"][1]["text"] == "sửa bởi người khác" and after["tasks"][0]["lead"] == before["tasks"][0]["lead"]
     assert not [e for e in audit_of(sessions, 1) if e.action == "edit"]
+
+
+def test_a_failed_document_can_be_queued_again(client, sessions, data_dir):
+    from review.db import Document
+
+    logged_in(client, "clerk")
+    _upload(client, [("trong.txt", io.BytesIO(b"   \n  \n"), "text/plain")])
+    from review.worker import run_pending
+
+    run_pending(sessions, data_dir)
+    with sessions() as db:
+        doc = db.scalar(select(Document).where(Document.filename == "trong.txt"))
+        assert doc.status == "failed" and doc.error
+    html = client.get(f"/documents/{doc.id}").text
+    assert 'id="retry"' in html and doc.error in html
+    assert client.post(f"/documents/{doc.id}/retry", data={"csrf": csrf_of(html)}).status_code == 303
+    with sessions() as db:
+        assert db.get(Document, doc.id).status == "queued"
+    assert client.post(f"/documents/{doc.id}/retry", data={"csrf": csrf_of(html)}).status_code == 409
+    assert client.post("/documents/1/retry", data={"csrf": csrf_of(html)}).status_code == 409
