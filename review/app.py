@@ -279,10 +279,10 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
                 return _login_again(request, render, nxt, f"Đăng nhập sai nhiều lần: thử lại sau {res.wait_s} giây.", settings, 429)
             if res.user is None:
                 return _login_again(request, render, nxt, "Sai tên đăng nhập hoặc mật khẩu.", settings, 401)
-            sess = auth.new_session(db, res.user)
+            _, token = auth.new_session(db, res.user)
         resp = RedirectResponse(nxt, status_code=303)
         resp.set_cookie(
-            COOKIE, sess.token, httponly=True, samesite="lax", secure=settings.secure_cookies,
+            COOKIE, token, httponly=True, samesite="lax", secure=settings.secure_cookies,
             max_age=auth.SESSION_HOURS * 3600, path="/",
         )
         resp.delete_cookie(PRE_COOKIE, path="/login")

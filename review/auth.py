@@ -99,11 +99,14 @@ def login(db: Session, username: str, password: str) -> LoginResult:
     return LoginResult(None, 0)
 
 
-def new_session(db: Session, user: User) -> WebSession:
+def new_session(db: Session, user: User) -> tuple[WebSession, str]:
+    """A new session and the token for its cookie. Only the token's SHA-256 is
+    stored: a copy of the database does not log anyone in."""
     now = utcnow()
     db.execute(delete(WebSession).where(WebSession.expires_at < now))
+    token = secrets.token_urlsafe(32)
     s = WebSession(
-        token=secrets.token_urlsafe(32),
+        token=_token_hash(token),
         user_id=user.id,
         csrf=secrets.token_urlsafe(32),
         created_at=now,
@@ -111,13 +114,13 @@ def new_session(db: Session, user: User) -> WebSession:
     )
     db.add(s)
     db.commit()
-    return s
+    return s, token
 
 
 def session_user(db: Session, token: str | None) -> tuple[WebSession, User] | None:
     if not token or len(token) > 64:
         return None
-    s = db.get(WebSession, token)
+    s = db.get(WebSession, _token_hash(token))
     if s is None or s.expires_at < utcnow():
         return None
     user = db.get(User, s.user_id)
@@ -127,8 +130,8 @@ def session_user(db: Session, token: str | None) -> tuple[WebSession, User] | No
 
 
 def end_session(db: Session, token: str | None) -> None:
-    if token:
-        db.execute(delete(WebSession).where(WebSession.token == token))
+    if token and len(token) <= 64:
+        db.execute(delete(WebSession).where(WebSession.token == _token_hash(token)))
         db.commit()
 
 

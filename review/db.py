@@ -51,7 +51,7 @@ class User(Base):
 
 
 class WebSession(Base):
-    """A logged-in browser: the cookie holds ``token``; logout deletes the row."""
+    """A logged-in browser: ``token`` is the SHA-256 of the cookie's token; logout deletes the row."""
 
     __tablename__ = "sessions"
     token: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -139,12 +139,17 @@ def test_every_page_and_action_needs_a_login(client, method, url):
         assert r.status_code == 401
 
 
-def test_login_sets_an_httponly_samesite_session_cookie_and_logout_ends_it(client):
+def test_login_sets_an_httponly_samesite_session_cookie_and_logout_ends_it(client, sessions):
     r = login(client, "clerk")
     cookie = r.headers["set-cookie"]
     assert "congvan_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
     assert client.get("/documents").status_code == 200
     token = client.cookies["congvan_session"]
+    from review.db import WebSession
+
+    with sessions() as db:  # only the token's hash is stored: a copy of the database logs nobody in
+        stored = [s.token for s in db.scalars(select(WebSession))]
+        assert len(stored) == 1 and token not in stored and len(stored[0]) == 64
     r = client.post("/logout", data={"csrf": page_csrf(client)})
     assert r.status_code == 303 and r.headers["location"] == "/login"
     client.cookies.set("congvan_session", token)  # the old cookie replayed: the session is gone on the server
