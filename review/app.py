@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -68,6 +68,7 @@ HERE = Path(__file__).parent
 COOKIE = "congvan_session"
 PRE_COOKIE = "congvan_login_csrf"
 MAX_UPLOAD_FILES = 20
+PAGE_SIZE = 100  # documents per page of the list
 STATUS_LABELS = {
     QUEUED: "chờ trích xuất",
     EXTRACTING: "đang trích xuất",
@@ -306,7 +307,7 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
 
     @app.get("/documents")
     def documents(
-        request: Request, status: str = "", issuer: str = "", lead: str = "", window: str = ""
+        request: Request, status: str = "", issuer: str = "", lead: str = "", window: str = "", page: int = 1
     ) -> Response:
         with db_of() as db:
             require(request, db)
@@ -329,13 +330,18 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
                 (Document.status == TO_REVIEW, 0), (Document.status == FAILED, 1), (Document.status == EXTRACTING, 2),
                 (Document.status == QUEUED, 3), else_=4,
             )
-            q = q.order_by(order, Document.min_confidence.is_(None), Document.min_confidence, Document.id.desc()).limit(500)
-            docs = list(db.scalars(q))
+            total = db.scalar(select(func.count()).select_from(q.subquery())) or 0
+            pages = max(1, -(-total // PAGE_SIZE))
+            page = min(max(1, page), pages)
+            q = q.order_by(order, Document.min_confidence.is_(None), Document.min_confidence, Document.id.desc())
+            docs = list(db.scalars(q.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
             issuers = [i for i in db.scalars(select(Document.issuer).where(Document.issuer.is_not(None)).distinct().order_by(Document.issuer))]
             counts = dict(db.execute(select(Document.status, func.count()).group_by(Document.status)).all())  # type: ignore[arg-type]
             return render(
                 request, "documents.html", docs=docs, issuers=issuers, counts=counts,
                 f={"status": status, "issuer": issuer, "lead": lead, "window": window},
+                page=page, pages=pages, total=total,
+                page_query=lambda n: urlencode({"status": status, "issuer": issuer, "lead": lead, "window": window, "page": n}),
                 busy=any(d.status in (QUEUED, EXTRACTING) for d in docs), max_mb=settings.max_upload_mb,
                 max_files=MAX_UPLOAD_FILES,
             )

@@ -832,3 +832,15 @@ def test_a_failed_document_can_be_queued_again(client, sessions, data_dir):
         assert db.get(Document, doc.id).status == "queued"
     assert client.post(f"/documents/{doc.id}/retry", data={"csrf": csrf_of(html)}).status_code == 409
     assert client.post("/documents/1/retry", data={"csrf": csrf_of(html)}).status_code == 409
+
+
+def test_list_pages_keep_the_filters(client, sessions, monkeypatch):
+    monkeypatch.setattr("review.app.PAGE_SIZE", 2)
+    logged_in(client, "clerk")
+    first = client.get("/documents?status=review").text
+    assert "3 văn bản · trang 1/2" in first and 'href="/documents?status=review&amp;issuer=&amp;lead=&amp;window=&amp;page=2"' in first
+    ids = re.findall(r'<td><a href="/documents/(\d+)">\d+</a>', first)
+    second = client.get("/documents?status=review&page=2").text
+    ids += re.findall(r'<td><a href="/documents/(\d+)">\d+</a>', second)
+    assert sorted(ids) == ["1", "2", "3"]
+    assert "trang 2/2" in client.get("/documents?status=review&page=99").text
