@@ -423,11 +423,13 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
         with db_of() as db:
             require(request, db)
             doc = get_doc(db, doc_id)
-            if not doc.stored_name.endswith(".pdf"):
+            if not has_pages(doc.stored_name):
                 return JSONResponse([])
             try:
                 words = page_words(settings.data_dir, stored_path(settings.data_dir, doc), doc.sha256)
             except Exception:  # a PDF pdfplumber cannot read: no boxes, the text highlight still works
+                return JSONResponse([])
+            if words is None:  # scanned pages: the worker has not read their word boxes yet
                 return JSONResponse([])
             return JSONResponse(locate(words, q[:20000], find[:500]))
 

@@ -30,7 +30,7 @@ from typing import IO, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from review.db import EXTRACTING, FAILED, QUEUED, TO_REVIEW, AuditEntry, Document, open_db, utcnow
+from review.db import APPROVED, EXTRACTING, FAILED, QUEUED, TO_REVIEW, AuditEntry, Document, open_db, utcnow
 from review.records import dumps, summarize
 
 log = logging.getLogger("congvan.review")
@@ -267,6 +267,20 @@ class ConsumeFolder:
         return added
 
 
+def read_page_words(data_dir: Path, doc: Document) -> None:
+    """Word boxes of a document's pages (OCR for scanned pages: seconds a page),
+    so that clicked values can be framed on its page images."""
+    from review.boxes import page_words, words_cache
+    from review.pages import has_pages
+
+    if doc.status not in (TO_REVIEW, APPROVED) or not has_pages(doc.stored_name) or words_cache(data_dir, doc.sha256).exists():
+        return
+    try:
+        page_words(data_dir, stored_path(data_dir, doc), doc.sha256, ocr=True)
+    except Exception as e:  # no boxes for this document; the text highlight still works
+        log.warning("%s: page word boxes not read: %s", doc.filename, e)
+
+
 def warm_up() -> None:
     """Load the pipeline's models before the first upload: the first extraction
     in a process costs about 4 s more than the next ones (measured on 115.pdf:
@@ -303,6 +317,8 @@ def serve_forever(
             log.warning("%d documents interrupted by a previous stop queued again", n)
     watcher = ConsumeFolder(consume) if consume else None
     next_scan = 0.0
+    with sessions() as db:  # documents whose page word boxes are not read yet (done when idle)
+        words_todo = [d.id for d in db.scalars(select(Document).where(Document.status.in_((TO_REVIEW, APPROVED))))]
     while not stop:
         if parent is not None and os.getppid() != parent:  # the server is gone: so is its worker
             log.warning("the server stopped: worker exiting")
@@ -315,9 +331,15 @@ def serve_forever(
         with sessions() as db:
             doc = claim(db)
             if doc is None:
+                if words_todo:  # extraction first; word boxes when nothing waits
+                    idle = db.get(Document, words_todo.pop())
+                    if idle is not None:
+                        read_page_words(data_dir, idle)
+                    continue
                 time.sleep(poll_s)
                 continue
             store_result(db, doc, extract_file(str(stored_path(data_dir, doc)), doc.filename))
+            words_todo.append(doc.id)
 
 
 def main(argv: list[str] | None = None) -> None:

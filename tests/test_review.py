@@ -844,3 +844,23 @@ def test_list_pages_keep_the_filters(client, sessions, monkeypatch):
     ids += re.findall(r'<td><a href="/documents/(\d+)">\d+</a>', second)
     assert sorted(ids) == ["1", "2", "3"]
     assert "trang 2/2" in client.get("/documents?status=review&page=99").text
+
+
+@pytest.mark.slow
+def test_boxes_on_a_scanned_page_come_from_ocr_read_by_the_worker(client, sessions, data_dir, generated):
+    """A simulated 200 dpi scan: no boxes until the worker has read its word boxes, then the number is framed."""
+    from review.db import Document
+    from review.worker import ingest, read_page_words
+
+    res = ingest([str(generated["seed-scan200.png"])], sessions, data_dir)
+    (doc_id,) = res.documents
+    logged_in(client, "clerk")
+    _, doc = doc_json(sessions, doc_id)
+    s, e = doc["spans"]["number"]
+    q = doc["text"][s:e]
+    assert client.get(f"/documents/{doc_id}/boxes", params={"q": q}).json() == []  # not read yet: no wait in the request
+    with sessions() as db:
+        read_page_words(data_dir, db.get(Document, doc_id))
+    boxes = client.get(f"/documents/{doc_id}/boxes", params={"q": q}).json()
+    assert len(boxes) == 1 and boxes[0]["page"] == 1
+    assert 0 < boxes[0]["y"] < 0.35 and 0 < boxes[0]["w"] < 0.5  # in the header, one short line
