@@ -433,6 +433,29 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
                 return JSONResponse([])
             return JSONResponse(locate(words, q[:20000], find[:500]))
 
+    @app.get("/documents/{doc_id}/crop/{field}.png")
+    def crop(request: Request, doc_id: int, field: str) -> Response:
+        """The part of the page image where a header value is printed (or written
+        by hand): the number and the date, shown beside their fields."""
+        with db_of() as db:
+            require(request, db)
+            doc = get_doc(db, doc_id)
+            data = json.loads(doc.current_json or "{}")
+            span = (data.get("spans") or {}).get(field)
+            if field not in CROP_FIELDS or not span or not has_pages(doc.stored_name):
+                raise Refused(404, "Không có vùng ảnh cho trường này.")
+            stored = stored_path(settings.data_dir, doc)
+            try:
+                words = page_words(settings.data_dir, stored, doc.sha256)
+                found = locate(words, data["text"][span[0] : span[1]]) if words else []
+                if not found:
+                    raise Refused(404, "Không tìm thấy trường này trên ảnh trang.")
+                b = found[0]
+                png = page_png(settings.data_dir, stored, doc.sha256, int(b["page"]))
+                return Response(crop_png(png, b), media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
+            except (PageError, OSError, ValueError) as e:
+                raise Refused(500, f"Không cắt được ảnh: {e}") from None
+
     @app.get("/documents/{doc_id}/json")
     def document_json(request: Request, doc_id: int, version: str = "reviewed") -> Response:
         with db_of() as db:
@@ -662,6 +685,25 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
         return JSONResponse({"error": exc.message}, status_code=exc.status)
 
     return app
+
+
+CROP_FIELDS = ("number", "issued_date")
+
+
+def crop_png(png: Path, box: dict[str, Any]) -> bytes:
+    """The box's line with some margin around it, from the page image, as PNG bytes."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(png) as im:
+        W, H = im.size
+        x0, x1 = max(0.0, box["x"] - 0.12), min(1.0, box["x"] + box["w"] + 0.12)
+        y0, y1 = max(0.0, box["y"] - 1.2 * box["h"]), min(1.0, box["y"] + 2.2 * box["h"])
+        part = im.crop((int(x0 * W), int(y0 * H), int(x1 * W) + 1, int(y1 * H) + 1))
+        out = io.BytesIO()
+        part.save(out, "PNG")
+    return out.getvalue()
 
 
 class ApiRefused(Exception):

@@ -864,3 +864,19 @@ def test_boxes_on_a_scanned_page_come_from_ocr_read_by_the_worker(client, sessio
     boxes = client.get(f"/documents/{doc_id}/boxes", params={"q": q}).json()
     assert len(boxes) == 1 and boxes[0]["page"] == 1
     assert 0 < boxes[0]["y"] < 0.35 and 0 < boxes[0]["w"] < 0.5  # in the header, one short line
+
+
+def test_the_number_and_date_are_shown_cropped_from_the_page(client, sessions):
+    from PIL import Image
+
+    logged_in(client, "clerk")
+    assert 'src="/documents/3/crop/number.png"' in client.get("/documents/3").text
+    r = client.get("/documents/3/crop/number.png")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    crop = Image.open(io.BytesIO(r.content))
+    page = Image.open(io.BytesIO(client.get("/documents/3/pages/1.png").content))
+    assert crop.width < page.width / 2 and crop.height < page.height / 10
+    assert client.get("/documents/3/crop/issued_date.png").status_code == 200
+    assert client.get("/documents/3/crop/subject.png").status_code == 404  # only the number and the date
+    assert client.get("/documents/1/crop/number.png").status_code == 404  # a text file has no page
+    assert "crop/number.png" not in client.get("/documents/1").text

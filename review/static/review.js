@@ -151,5 +151,13 @@
     if (t) setTimeout(() => location.reload(), Number(t.dataset.refresh) * 1000);
   }
 
-  document.addEventListener("DOMContentLoaded", () => { setupText(); setupAgencyPick(); setupUpload(); setupRefresh(); });
+  // a crop that could not be made (the value is not found on the page) is left out
+  function setupCrops() {
+    document.querySelectorAll("img.crop").forEach(img => {
+      img.addEventListener("error", () => img.remove());
+      if (img.complete && img.naturalWidth === 0) img.remove();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => { setupCrops(); setupText(); setupAgencyPick(); setupUpload(); setupRefresh(); });
 })();
