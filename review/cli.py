@@ -54,6 +54,7 @@ def serve(
     consume: Annotated[
         Path | None, typer.Option("--consume", metavar="DIR", help="watch this folder: document files put there are extracted (never modified)")
     ] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", metavar="N", help="extraction worker processes (default 1)")] = 1,
 ) -> None:
     """Start the review web application (and its extraction worker). The
     database is upgraded to the newest schema first."""
@@ -73,17 +74,21 @@ def serve(
         print(f"congvan: --consume {consume}: not a folder", file=sys.stderr)
         raise typer.Exit(2)
     cmd = [sys.executable, "-m", "review.worker", "--data", str(data_dir), "--parent", str(os.getpid())]
-    worker = subprocess.Popen(cmd + (["--consume", str(consume)] if consume else []), env=env)
+    # the first worker also watches the consume folder and reads the page word boxes
+    first = ["--page-words"] + (["--consume", str(consume)] if consume else [])
+    procs = [subprocess.Popen(cmd + (first if i == 0 else []), env=env) for i in range(max(1, workers))]
     try:
         app = create_app(sessions, Settings(data_dir=data_dir, secure_cookies=https_cookies))
         print(f"congvan: review screen on http://{host}:{port}/ (data in {data_dir.resolve()})", file=sys.stderr)
         uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
 
 
 def ingest(

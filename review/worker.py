@@ -295,12 +295,13 @@ def warm_up() -> None:
 
 def serve_forever(
     url: str | None, data_dir: Path, parent: int | None = None, consume: Path | None = None,
-    poll_s: float = 0.5, scan_s: float = 2.0,
+    words: bool = True, poll_s: float = 0.5, scan_s: float = 2.0,
 ) -> None:
     """The server's background worker: extract queued documents until stopped
     (SIGTERM) or until the server ``parent`` that started it is gone (even
     killed: then this process is handed to another parent); with ``consume``,
-    queue the files put in that folder."""
+    queue the files put in that folder; with ``words``, read the page word
+    boxes of extracted documents when idle (one worker of several does)."""
     _, sessions = open_db(url, data_dir)
     stop = False
 
@@ -318,7 +319,7 @@ def serve_forever(
     watcher = ConsumeFolder(consume) if consume else None
     next_scan = 0.0
     with sessions() as db:  # documents whose page word boxes are not read yet (done when idle)
-        words_todo = [d.id for d in db.scalars(select(Document).where(Document.status.in_((TO_REVIEW, APPROVED))))]
+        words_todo = [d.id for d in db.scalars(select(Document).where(Document.status.in_((TO_REVIEW, APPROVED))))] if words else []
     while not stop:
         if parent is not None and os.getppid() != parent:  # the server is gone: so is its worker
             log.warning("the server stopped: worker exiting")
@@ -339,7 +340,8 @@ def serve_forever(
                 time.sleep(poll_s)
                 continue
             store_result(db, doc, extract_file(str(stored_path(data_dir, doc)), doc.filename))
-            words_todo.append(doc.id)
+            if words:
+                words_todo.append(doc.id)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -348,10 +350,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, required=True)
     ap.add_argument("--parent", type=int, default=None, help="process id of the server: exit when it is gone")
     ap.add_argument("--consume", type=Path, default=None, help="a folder to watch for new documents")
+    ap.add_argument("--page-words", action="store_true", help="read the page word boxes of extracted documents when idle")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="congvan worker: %(message)s", stream=sys.stderr)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    serve_forever(args.db, args.data, args.parent, args.consume)
+    serve_forever(args.db, args.data, args.parent, args.consume, args.page_words)
 
 
 if __name__ == "__main__":

@@ -682,7 +682,7 @@ def test_locate_words_on_pages(query, find, expect):
 
 
 @pytest.mark.slow
-def test_stopping_the_server_stops_its_worker(tmp_path):
+def test_stopping_the_server_stops_its_workers(tmp_path):
     import os
     import signal
     import subprocess
@@ -690,20 +690,20 @@ def test_stopping_the_server_stops_its_worker(tmp_path):
     import time
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "serve", "--data", str(tmp_path), "--port", "0"],
+        [sys.executable, "-m", "pipeline.cli", "serve", "--data", str(tmp_path), "--port", "0", "--workers", "2"],
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
     deadline = time.monotonic() + 60
-    while not (children.exists() and children.read_text().split()):
-        assert time.monotonic() < deadline and proc.poll() is None, "the server did not start its worker"
+    while not (children.exists() and len(children.read_text().split()) == 2):
+        assert time.monotonic() < deadline and proc.poll() is None, "the server did not start its workers"
         time.sleep(0.1)
-    worker = int(children.read_text().split()[0])
-    assert "review.worker" in Path(f"/proc/{worker}/cmdline").read_bytes().decode()
+    workers = [int(p) for p in children.read_text().split()]
+    assert all("review.worker" in Path(f"/proc/{w}/cmdline").read_bytes().decode() for w in workers)
     time.sleep(1)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 0
-    assert not Path(f"/proc/{worker}").exists()
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()]
 
 
 def test_consume_folder_takes_settled_new_files_once_and_leaves_them(tmp_path, sessions, data_dir):
