@@ -144,6 +144,34 @@ def users_add(
     print(f"congvan: user {name} added ({role})", file=sys.stderr)
 
 
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", metavar="", help="read the password from standard input")] = False,
+    db: DbOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Set a user's password (their open sessions end)."""
+    from sqlalchemy import select
+
+    from review.auth import AccountError, set_password
+    from review.db import User
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    _, sessions = _open(db, _data(data))
+    with sessions() as s:
+        user = s.scalar(select(User).where(User.username == name))
+        if user is None:
+            print(f"congvan: no user '{name}'", file=sys.stderr)
+            raise typer.Exit(2)
+        try:
+            set_password(s, user, password)
+        except AccountError as e:
+            print(f"congvan: {e}", file=sys.stderr)
+            raise typer.Exit(2) from None
+    print(f"congvan: password of {name} changed", file=sys.stderr)
+
+
 @users_app.command("list")
 def users_list(db: DbOpt = None, data: DataOpt = None) -> None:
     """List the accounts."""

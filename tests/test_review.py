@@ -880,3 +880,18 @@ def test_the_number_and_date_are_shown_cropped_from_the_page(client, sessions):
     assert client.get("/documents/3/crop/subject.png").status_code == 404  # only the number and the date
     assert client.get("/documents/1/crop/number.png").status_code == 404  # a text file has no page
     assert "crop/number.png" not in client.get("/documents/1").text
+
+
+def test_users_passwd_changes_the_password_and_ends_sessions(client, data_dir):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    logged_in(client, "clerk")
+    r = CliRunner().invoke(app, ["users", "passwd", "clerk", "--password-stdin", "--data", str(data_dir)], input="mat-khau-moi-1\n")
+    assert r.exit_code == 0, r.output
+    assert client.get("/documents").status_code == 303  # logged out
+    assert login(client, "clerk").status_code == 401  # the old password
+    assert login(client, "clerk", "mat-khau-moi-1").status_code == 303
+    r = CliRunner().invoke(app, ["users", "passwd", "nobody", "--password-stdin", "--data", str(data_dir)], input="mat-khau-moi-1\n")
+    assert r.exit_code == 2 and "no user" in r.output
