@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -66,6 +66,7 @@ from review.worker import queue_file, stored_path
 
 HERE = Path(__file__).parent
 COOKIE = "congvan_session"
+FLASH = "congvan_flash"
 PRE_COOKIE = "congvan_login_csrf"
 MAX_UPLOAD_FILES = 20
 PAGE_SIZE = 100  # documents per page of the list
@@ -164,8 +165,14 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
     def render(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("user", getattr(request.state, "user", None))
         ctx.setdefault("csrf", getattr(request.state, "csrf", ""))
-        ctx.setdefault("flash", request.query_params.get("msg", ""))
-        return HTMLResponse(env.get_template(name).render(request=request, **ctx), status_code=status)
+        # the message of the action just done: from a cookie set by that action (a
+        # message in the URL could be written by anyone into a link)
+        flash = unquote(request.cookies.get(FLASH, ""))[:1500]
+        ctx.setdefault("flash", flash)
+        resp = HTMLResponse(env.get_template(name).render(request=request, **ctx), status_code=status)
+        if flash:
+            resp.delete_cookie(FLASH, path="/")
+        return resp
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
@@ -256,8 +263,7 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
         db.commit()
 
     def back(doc_id: int, msg: str = "", anchor: str = "") -> RedirectResponse:
-        url = f"/documents/{doc_id}" + (f"?msg={quote(msg)}" if msg else "") + anchor
-        return RedirectResponse(url, status_code=303)
+        return redirect(f"/documents/{doc_id}{anchor}", msg)
 
     # ---------------------------------------------------------------- login
 
@@ -384,7 +390,7 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             if not results:
                 raise Refused(400, "Chưa chọn tệp nào.")
             msg = "; ".join(f"{n}: {r}" for n, r in results)
-            return RedirectResponse("/documents?msg=" + quote(msg[:1500]), status_code=303)
+            return redirect("/documents", msg)
 
     # ---------------------------------------------------------------- one document
 
@@ -627,7 +633,7 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             except auth.AccountError as e:
                 users = list(db.scalars(select(User).order_by(User.username)))
                 return render(request, "users.html", status=400, users=users, roles=ROLES, error=str(e))
-            return RedirectResponse("/admin/users?msg=" + quote("Đã thêm người dùng."), status_code=303)
+            return redirect("/admin/users", "Đã thêm người dùng.")
 
     @app.post("/admin/users/{user_id}")
     async def users_change(request: Request, user_id: int) -> Response:
@@ -646,7 +652,7 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             if not target.active:
                 db.execute(delete(WebSession).where(WebSession.user_id == target.id))
             db.commit()
-            return RedirectResponse("/admin/users?msg=" + quote("Đã cập nhật."), status_code=303)
+            return redirect("/admin/users", "Đã cập nhật.")
 
     # ---------------------------------------------------------------- API for trackers (tokens, read only)
 
@@ -723,6 +729,18 @@ def review_block(db: Session, doc: Document) -> dict[str, Any]:
         "corrections": n,
         "pipeline_version": doc.pipeline_version,
     }
+
+
+def redirect(url: str, msg: str = "") -> RedirectResponse:
+    """303 to ``url``, with the message to show there in a short-lived cookie."""
+    resp = RedirectResponse(url, status_code=303)
+    value = quote(msg)
+    while len(value) > 3000:  # a cookie holds about 4 KB: a long upload report is cut
+        msg = msg[: len(msg) * 4 // 5].rstrip() + " …"
+        value = quote(msg)
+    if msg:
+        resp.set_cookie(FLASH, value, max_age=60, httponly=True, samesite="lax", path="/")
+    return resp
 
 
 def _local(url: str) -> str:

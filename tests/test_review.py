@@ -351,7 +351,7 @@ def test_correcting_a_lead_is_audited_and_keeps_the_machine_output(client, sessi
               "lead": "Sở Tư pháp\nSở Nội vụ", "support": "Sở Tài chính",
               "deadline_date": "20/03/2025", "deadline_kind": "by", "deadline_text": "trước ngày 20/3/2025"},
     )
-    assert r.status_code == 303 and "msg=" in r.headers["location"]
+    assert r.status_code == 303 and "congvan_flash=" in r.headers["set-cookie"]
     extracted_after, after = doc_json(sessions, 1)
     assert extracted_after == extracted  # the machine's output is never overwritten
     assert [a["name"] for a in after["tasks"][0]["lead"]] == ["Sở Tư pháp", "Sở Nội vụ"]
@@ -895,3 +895,14 @@ def test_users_passwd_changes_the_password_and_ends_sessions(client, data_dir):
     assert login(client, "clerk", "mat-khau-moi-1").status_code == 303
     r = CliRunner().invoke(app, ["users", "passwd", "nobody", "--password-stdin", "--data", str(data_dir)], input="mat-khau-moi-1\n")
     assert r.exit_code == 2 and "no user" in r.output
+
+
+def test_messages_come_from_the_action_not_from_the_url(client):
+    logged_in(client, "clerk")
+    assert "Gọi số" not in client.get("/documents?msg=Gọi số 0900 để gia hạn tài khoản").text
+    r = client.post("/documents/1/approve", data={"csrf": page_csrf(client)})  # a clerk: refused, no message cookie
+    assert r.status_code == 403 and "congvan_flash" not in client.cookies
+    from review.app import redirect
+
+    long = redirect("/documents", "tệp-rất-dài.pdf: đã nhận; " * 200)
+    assert len(long.headers["set-cookie"]) < 4000
