@@ -114,8 +114,8 @@ def upload_times() -> None:
                     body = (ROOT / "corpus/docs" / name).read_bytes()
                     c.post("/upload", data={"csrf": csrf}, files=[("files", (name, body, "application/pdf"))])
                     while True:
-                        html = c.get("/documents?status=review").text
-                        if name in html:
+                        html = c.get("/documents?status=review").text  # the row, not the upload message
+                        if f'<td class="small">{name}</td>' in html:
                             break
                         if time.perf_counter() - t0 > 300:
                             raise SystemExit(f"{name} not reviewable after 300 s")
