@@ -132,7 +132,10 @@ def test_clicking_a_value_draws_its_box_on_the_pdf_page(page, server):
     box = page.locator(".page-wrap .box").first
     box.wait_for()
     assert box.is_visible() and page.locator(".page-wrap .box").count() == 1
-    b, img = box.bounding_box(), box.locator("xpath=..").locator("img").bounding_box()
+    # the box is in % of its page: measure once that page's image has loaded (lazy images)
+    img_el = box.locator("xpath=../img")
+    img_el.evaluate("i => (i.complete && i.naturalHeight) || new Promise(r => i.addEventListener('load', () => r(true)))")
+    b, img = box.bounding_box(), img_el.bounding_box()
     assert img["x"] <= b["x"] and b["x"] + b["width"] <= img["x"] + img["width"] + 1 and 5 < b["height"] < 40
     assert page.locator("#pages-pane").is_visible()  # stays on the page images
     assert page.locator("mark#hl-inner").inner_text() == "Ban Dân tộc tỉnh"  # the text is marked too
