@@ -414,8 +414,8 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
         with db_of() as db:
             require(request, db)
             doc = get_doc(db, doc_id)
-            pages = json.loads(doc.current_json or "{}").get("source", {}).get("pages", 1)
-            if not has_pages(doc.stored_name) or not 1 <= page <= max(1, pages):
+            pages = json.loads(doc.current_json or "{}").get("source", {}).get("pages", 0)
+            if not has_pages(doc.stored_name) or not 1 <= page <= pages:  # extracted documents only
                 raise Refused(404, "Không có trang này.")
             try:
                 png = page_png(settings.data_dir, stored_path(settings.data_dir, doc), doc.sha256, page)

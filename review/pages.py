@@ -50,10 +50,13 @@ def page_png(data_dir: Path, stored: Path, sha256: str, page: int) -> Path:
                 raise PageError("an image has one page")
             from PIL import Image
 
-            with Image.open(stored) as im:
-                if im.width * im.height > MAX_IMAGE_PIXELS:
-                    im.thumbnail((6000, 6000))
-                im.convert("RGB").save(tmp, "PNG")
+            try:
+                with Image.open(stored) as im:
+                    if im.width * im.height > MAX_IMAGE_PIXELS:
+                        im.thumbnail((6000, 6000))
+                    im.convert("RGB").save(tmp, "PNG")
+            except (OSError, Image.DecompressionBombError) as e:
+                raise PageError(f"the image cannot be shown: {e}") from None
         else:
             raise PageError("this document has no page images")
         os.replace(tmp, target)

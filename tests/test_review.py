@@ -906,3 +906,20 @@ def test_messages_come_from_the_action_not_from_the_url(client):
 
     long = redirect("/documents", "tệp-rất-dài.pdf: đã nhận; " * 200)
     assert len(long.headers["set-cookie"]) < 4000
+
+
+def test_page_images_only_for_extracted_documents(client, sessions, data_dir):
+    from PIL import Image
+
+    from review.db import Document
+    from review.worker import run_pending
+
+    logged_in(client, "clerk")
+    blank = io.BytesIO()
+    Image.new("RGB", (200, 100), "white").save(blank, "PNG")
+    _upload(client, [("trang.png", io.BytesIO(blank.getvalue()), "image/png")])
+    run_pending(sessions, data_dir)
+    with sessions() as db:
+        doc = db.scalar(select(Document).where(Document.filename == "trang.png"))
+        assert doc.status == "failed"
+    assert client.get(f"/documents/{doc.id}/pages/1.png").status_code == 404
