@@ -14,6 +14,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
@@ -53,6 +54,7 @@ from review.records import (
     dumps,
     edit_header,
     edit_task,
+    find_task,
     header_rows,
     merge_tasks,
     reviewed,
@@ -408,6 +410,21 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
                 can_edit=doc.status == TO_REVIEW and auth.can(user.role, "clerk"),
                 agency_names=agency_names,
             )
+
+    @app.get("/documents/{doc_id}/tasks/{index}/form")
+    def task_form(request: Request, doc_id: int, index: int, task_id: str = "") -> Response:
+        """The edit forms of one task (an HTML fragment the page fetches when its "Sửa" opens)."""
+        with db_of() as db:
+            require(request, db, "clerk")
+            doc = get_doc(db, doc_id)
+            data = editable(doc)
+            try:
+                t = find_task(data, index, task_id)
+            except EditError as e:
+                return HTMLResponse(f'<p class="error">{escape(str(e))}</p>', status_code=409)
+            tasks = data["tasks"]
+            return render(request, "task_form.html", doc=doc, t=t, index=index,
+                          next_task=tasks[index + 1] if index + 1 < len(tasks) else None)
 
     @app.get("/documents/{doc_id}/pages/{page}.png")
     def page_image(request: Request, doc_id: int, page: int) -> Response:

@@ -923,3 +923,17 @@ def test_page_images_only_for_extracted_documents(client, sessions, data_dir):
         doc = db.scalar(select(Document).where(Document.filename == "trang.png"))
         assert doc.status == "failed"
     assert client.get(f"/documents/{doc.id}/pages/1.png").status_code == 404
+
+
+def test_task_forms_are_fetched_when_opened(client, sessions):
+    assert client.get("/documents/1/tasks/0/form?task_id=1").status_code == 303  # login first
+    logged_in(client, "clerk")
+    page = client.get("/documents/1").text
+    assert 'data-src="/documents/1/tasks/0/form?task_id=1"' in page and 'name="lead"' not in page.split('id="add-task"')[0]
+    form = client.get("/documents/1/tasks/0/form?task_id=1")
+    assert form.status_code == 200 and "<html" not in form.text
+    assert 'action="/documents/1/tasks/0"' in form.text and ">Sở Nội vụ\n</textarea>" in form.text
+    assert 'name="next_id" value="2"' in form.text and csrf_of(form.text) == csrf_of(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in form.text  # the task text, escaped
+    assert client.get("/documents/1/tasks/0/form?task_id=2").status_code == 409  # moved
+    assert 'name="next_id"' not in client.get("/documents/1/tasks/1/form?task_id=2").text  # the last task

@@ -113,9 +113,25 @@
     }
   }
 
+  // a task's edit forms are fetched when its "Sửa" opens (server-rendered, escaped
+  // HTML of this site), so a document of a thousand tasks stays a light page
+  function setupTaskForms() {
+    document.querySelectorAll("details").forEach(d => {
+      const slot = d.querySelector(".form-slot");
+      if (!slot) return;
+      d.addEventListener("toggle", async () => {
+        if (!d.open || slot.dataset.loaded) return;
+        slot.dataset.loaded = "1";
+        const resp = await fetch(slot.dataset.src, { credentials: "same-origin" });
+        slot.innerHTML = await resp.text();
+        setupAgencyPick(slot);
+      });
+    });
+  }
+
   // a name picked from the agency list is added as a new line of the lead box
-  function setupAgencyPick() {
-    document.querySelectorAll(".agency-pick").forEach(inp => {
+  function setupAgencyPick(root) {
+    (root || document).querySelectorAll(".agency-pick").forEach(inp => {
       inp.addEventListener("keydown", ev => {
         if (ev.key !== "Enter") return;
         ev.preventDefault();
@@ -159,5 +175,5 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", () => { setupCrops(); setupText(); setupAgencyPick(); setupUpload(); setupRefresh(); });
+  document.addEventListener("DOMContentLoaded", () => { setupCrops(); setupText(); setupTaskForms(); setupAgencyPick(); setupUpload(); setupRefresh(); });
 })();
