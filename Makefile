@@ -16,6 +16,8 @@ setup:
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    tesseract-ocr tesseract-ocr-vie poppler-utils fonts-liberation2 libreoffice-writer-nogui libreoffice-calc-nogui >/dev/null; \
 	fi
+	@# the review screen's browser tests drive Debian's chromium (Playwright's own browser download is not reachable)
+	@[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 	@# a virtual environment: Debian's system Python refuses pip installs (externally-managed-environment)
 	@$(PY) -c "import ensurepip" 2>/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null; }
 	@[ -x $(BIN)/python ] || $(PY) -m venv $(VENV)
@@ -29,7 +31,7 @@ test:
 	$(BIN)/python -m pytest -q
 
 lint:
-	$(BIN)/ruff check pipeline models tests && $(BIN)/mypy pipeline models
+	$(BIN)/ruff check pipeline models review tests && $(BIN)/mypy pipeline models review
 
 eval: run
 	$(BIN)/congvan eval $(OUT)

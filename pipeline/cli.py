@@ -337,6 +337,16 @@ def schema() -> None:
     print(json.dumps(json_schema(), ensure_ascii=False, indent=2))
 
 
+def _register_review() -> None:
+    """serve, ingest, users, tokens, export-gold: the review application (review/cli.py)."""
+    from review.cli import register
+
+    register(app)
+
+
+_register_review()
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,10 @@
+"""Alembic environment: the caller (review.db.upgrade) passes the connection."""
+
+from alembic import context
+
+from review.db import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()
