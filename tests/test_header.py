@@ -138,3 +138,23 @@ def test_spans_point_at_the_values():
     assert d.text[a:b].replace(" ", "") == "134/KH-UBND"
     a, b = d.spans["issued_date"]
     assert "26 tháng 3 năm 2026" in d.text[a:b]
+
+
+def test_illegible_handwritten_serial_keeps_the_notation_and_spans_the_ink():
+    """OCR of an inked serial ("Số: 0ʹ7 /CT-UBND" read as "Số: ~~ /CT-UBND"): the
+    serial is not guessed, the notation is kept, and the span runs from "Số" over
+    the ink, so the review screen can show that part of the page beside the field."""
+    from pipeline import extract_text
+
+    text = (
+        "ỦY BAN NHÂN DÂN                CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "TỈNH LÀO CAI                        Độc lập - Tự do - Hạnh phúc\n"
+        "Số: ~ʹ; /CT-UBND                  Lào Cai, ngày 12 tháng 3 năm 2018\n\n"
+        "CHỈ THỊ\nVề tăng cường phòng cháy\n\n"
+        "1. Giao Công an tỉnh chủ trì kiểm tra phòng cháy, hoàn thành trước ngày 30/6/2018.\n"
+    )
+    doc = extract_text(text)
+    assert doc.number is not None and doc.number.serial is None and doc.number.notation == "CT-UBND"
+    a, b = doc.spans["number"]
+    assert doc.text[a:b].startswith("Số:") and doc.text[a:b].endswith("CT-UBND")
+    assert "number-illegible" in [w.code for w in doc.warnings]

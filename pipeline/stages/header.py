@@ -178,7 +178,10 @@ class Header(Stage):
             # a handwritten serial that OCR garbled: keep the typed notation, never guess the serial
             nota = re.sub(r"\s+", "", left.s[illegible.start("nota") : illegible.end("nota")]).strip(".,;:*")
             f["number"] = {"raw": "/" + nota, "serial": None, "notation": nota}
-            state.spans["number"] = left.span(illegible.start("nota"), illegible.end("nota"))
+            # the span covers the handwritten serial too ("Số: <ink> /CT-UBND"): the
+            # review screen crops the page there, beside the empty serial
+            label = illegible.start() + len(re.match(r"\n?[\s|*_]*", lf[illegible.start() :]).group())  # type: ignore[union-attr]
+            state.spans["number"] = left.span(label, illegible.end("nota"))
             state.confidence["number"] = 0.4
             state.warn("number-illegible")
         elif num_m:
