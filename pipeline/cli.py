@@ -99,6 +99,12 @@ def extract(
     max_chars: Annotated[
         int | None, typer.Option("--max-chars", metavar="N", help="characters a document's text may have (default 2000000, $CONGVAN_MAX_CHARS)")
     ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", metavar="ENGINE", help="local (worker processes here) or dask (a Dask cluster: pip install \"congvan[dask]\")")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option("--address", metavar="URL", help="--engine dask: the scheduler, e.g. tcp://HOST:8786 (default: a cluster of --workers processes here)")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="print only errors")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, metavar="", help="more detail (-vv: debug)")] = 0,
 ) -> None:
@@ -133,6 +139,7 @@ def extract(
         res = run_batch(
             paths, out, workers=n_workers, force=force, jsonl=jsonl, follow_symlinks=follow_symlinks,
             timeout=timeout, max_memory_mb=memory_mb, progress=bar.update, on_start=bar.start,
+            engine=engine, address=address,
         )
     except BatchSetupError as e:
         print(f"congvan: {e}", file=sys.stderr)
