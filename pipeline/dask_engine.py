@@ -4,9 +4,9 @@
 engine, and every result goes through the same ``handle()`` (resume index,
 errors.jsonl, JSONL sink, progress). What differs is who reads a document:
 
-- each Dask worker keeps one supervised reading process (pipeline/pool.py
-  :class:`~pipeline.pool.Supervised`): the pipeline is loaded once per Dask
-  worker, not once per document, and every document runs under the same time
+- each Dask worker thread keeps one supervised reading process
+  (pipeline/pool.py :class:`~pipeline.pool.Supervised`): the pipeline is
+  loaded once per worker (thread), not once per document, and every document runs under the same time
   and memory limits as in the local pool (a document past ``--timeout`` is
   stopped, with its tesseract/LibreOffice children, and recorded as failed with
   code ``timeout``; the Dask worker goes on with the next one);
@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from pipeline.pool import PoolError, Supervised
 
 IN_FLIGHT_PER_THREAD = 4  # futures submitted and not yet finished, per worker thread
+CONNECT_TIMEOUT_S = 20  # to reach a scheduler given by --address
 ENV_PREFIX = "CONGVAN_"  # limits set by the command line (--max-pages …) travel to the workers
 
 Task = tuple[Any, str, str | None]  # (the caller's key, input path, output path or None)
@@ -60,19 +62,27 @@ def require_dask() -> None:
 
 # ---------------------------------------------------------------- on a Dask worker
 
-_reader: Supervised | None = None
-_reader_key: tuple[Any, ...] | None = None
+class _Readers(threading.local):
+    """This worker thread's reading process (a Dask worker with several threads
+    keeps one per thread; the kernel ends a process when the thread that started
+    it ends, so each stays with its thread)."""
+
+    reader: Supervised | None = None
+    key: tuple[Any, ...] | None = None
+
+
+_readers = _Readers()
 _version: str | None = None
 
 
 def read_one(path: str, out: str | None, timeout: float, memory_mb: int, env: dict[str, str], version: str) -> dict[str, Any]:
-    """The Dask task: read one document in this worker's supervised reading
-    process (started, and the pipeline loaded, on the worker's first document).
+    """The Dask task: read one document in this worker thread's supervised
+    reading process (started, and the pipeline loaded, on its first document).
 
     PoolError when this worker runs another pipeline version than the client
     (its outputs would be indexed as the client's) or cannot load the pipeline.
     """
-    global _reader, _reader_key, _version
+    global _version
     from pipeline.batch import pipeline_version, process_one, warm_up
 
     if _version is None:
@@ -82,13 +92,14 @@ def read_one(path: str, out: str | None, timeout: float, memory_mb: int, env: di
             f"a Dask worker runs congvan pipeline {_version}, this run {version}: install the same congvan on every worker"
         )
     key = (timeout, memory_mb, tuple(sorted(env.items())))
-    if _reader is None or _reader_key != key:
-        if _reader is not None:
-            _reader.close()
+    if _readers.reader is None or _readers.key != key:
+        if _readers.reader is not None:
+            _readers.reader.close()
         os.environ.update(env)  # inherited by the reading process
         _allow_children()
-        _reader, _reader_key = Supervised(process_one, timeout=timeout, memory_mb=memory_mb, warm_up=warm_up), key
-    return _reader.run(path, out)
+        _readers.reader = Supervised(process_one, timeout=timeout, memory_mb=memory_mb, warm_up=warm_up)
+        _readers.key = key
+    return _readers.reader.run(path, out)
 
 
 def _allow_children() -> None:
@@ -139,7 +150,7 @@ def run_on_dask(
             client = Client(cluster)
         else:
             try:
-                client = Client(address, timeout="20s")
+                client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
             except OSError as e:
                 raise PoolError(f"--address {address}: cannot reach a Dask scheduler there ({e})") from None
     except BaseException:
