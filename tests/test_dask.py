@@ -138,11 +138,11 @@ def test_killing_a_dask_worker_mid_batch_loses_and_duplicates_nothing(tmp_path, 
     assert not list(out.glob(".*.tmp")) and not (out / ERRORS_NAME).exists()
 
 
-def test_the_command_line_starts_its_own_local_cluster(tmp_path):
+def test_the_command_line_starts_its_own_local_cluster_and_reads_file_urls(tmp_path):
     src = _copy(["102.txt", "239.docx"], tmp_path / "in")
     out = tmp_path / "out"
     r = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "extract", str(src), "--out", str(out), "--engine", "dask", "--workers", "2"],
+        [sys.executable, "-m", "pipeline.cli", "extract", f"file://{src}", "--out", f"file://{out}", "--engine", "dask", "--workers", "2"],
         capture_output=True, cwd=ROOT, timeout=300,
     )
     assert r.returncode == 0, r.stderr.decode()
@@ -157,6 +157,9 @@ def test_engine_errors_are_exit_2(tmp_path):
     assert r.returncode == 2 and b"absolute paths" in r.stderr and not (tmp_path / "rel-out").exists()
     r = subprocess.run([*cli, "--out", str(tmp_path / "o"), "--engine", "spark"], capture_output=True, cwd=tmp_path)
     assert r.returncode == 2 and b"not an engine" in r.stderr
+    r = subprocess.run([*cli, "--out", "s3://bucket/out"], capture_output=True, cwd=tmp_path)
+    assert r.returncode == 2 and b"--out s3://bucket/out: s3:// is not read or written directly" in r.stderr
+    assert not (tmp_path / "s3:").exists()
 
 
 def test_an_unreachable_scheduler_is_a_setup_error(tmp_path, monkeypatch):
