@@ -15,15 +15,19 @@ errors.jsonl, JSONL sink, progress). What differs is who reads a document:
   the output folder), so the folder must be one every worker sees at the same
   path (a shared filesystem); with ``--jsonl`` only, the JSON comes back to the
   client in the result;
-- at most ``IN_FLIGHT_PER_THREAD`` x (worker threads) documents are submitted
-  at a time, more as they finish (``distributed.as_completed``), so the
-  scheduler holds a bounded number of tasks however large the archive;
+- a task reads up to ``DOCS_PER_TASK`` text files (a PDF, Word file or image
+  is a task of its own): the scheduler's cost per task is about that of
+  reading one short text (docs/scale_model.md); at most
+  ``IN_FLIGHT_PER_THREAD`` x (worker threads) tasks are submitted at a time,
+  more as they finish (``distributed.as_completed``), so the scheduler holds
+  a bounded number of tasks however large the archive;
 - a Dask worker that dies mid-document: the scheduler gives the task to
   another worker (up to ``distributed.scheduler.allowed-failures`` times). A
   document read twice writes the same bytes to the same name by rename, and
   the client records each document once (one result per future), so nothing
-  is lost or duplicated. A document that keeps killing workers is recorded as
-  failed with code ``worker-died``.
+  is lost or duplicated. When a task keeps killing workers, its documents are
+  tried one per task; the one that still does is recorded as failed with code
+  ``worker-died``.
 
 Without an address a ``LocalCluster`` of processes (one thread each) runs on
 this machine. Dask is an optional dependency (``pip install "congvan[dask]"``).
@@ -34,12 +38,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pipeline.pool import PoolError, Supervised
 
-IN_FLIGHT_PER_THREAD = 4  # futures submitted and not yet finished, per worker thread
+IN_FLIGHT_PER_THREAD = 4  # tasks submitted and not yet finished, per worker thread
+DOCS_PER_TASK = 16  # text files read by one task
 CONNECT_TIMEOUT_S = 20  # to reach a scheduler given by --address
 ENV_PREFIX = "CONGVAN_"  # limits set by the command line (--max-pages …) travel to the workers
 
@@ -75,9 +80,12 @@ _readers = _Readers()
 _version: str | None = None
 
 
-def read_one(path: str, out: str | None, timeout: float, memory_mb: int, env: dict[str, str], version: str) -> dict[str, Any]:
-    """The Dask task: read one document in this worker thread's supervised
-    reading process (started, and the pipeline loaded, on its first document).
+def read_many(
+    items: list[tuple[str, str | None]], timeout: float, memory_mb: int, env: dict[str, str], version: str
+) -> list[dict[str, Any]]:
+    """The Dask task: read a few documents, one after the other, in this worker
+    thread's supervised reading process (started, and the pipeline loaded, on
+    its first document); each document under its own time limit.
 
     PoolError when this worker runs another pipeline version than the client
     (its outputs would be indexed as the client's) or cannot load the pipeline.
@@ -99,7 +107,8 @@ def read_one(path: str, out: str | None, timeout: float, memory_mb: int, env: di
         _allow_children()
         _readers.reader = Supervised(process_one, timeout=timeout, memory_mb=memory_mb, warm_up=warm_up)
         _readers.key = key
-    return _readers.reader.run(path, out)
+    reader = _readers.reader
+    return [reader.run(path, out) for path, out in items]
 
 
 def _allow_children() -> None:
@@ -170,6 +179,29 @@ def _threads(client: Any) -> int:
     return max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
 
 
+def _is_light(path: str) -> bool:
+    from pipeline.readers.dispatch import TEXT_SUFFIXES
+
+    return os.path.splitext(path)[1].lower() in TEXT_SUFFIXES
+
+
+def _chunks(tasks: Iterable[Task]) -> Iterator[list[Task]]:
+    """Consecutive text files ``DOCS_PER_TASK`` to a task (a Dask task costs the
+    scheduler about as much as reading a short text: docs/scale_model.md); a
+    PDF, Word file or image, seconds to minutes of work, is a task of its own."""
+    chunk: list[Task] = []
+    for task in tasks:
+        if not _is_light(task[1]):
+            yield [task]
+            continue
+        chunk.append(task)
+        if len(chunk) >= DOCS_PER_TASK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _submit_all(
     client: Any,
     tasks: Iterable[Task],
@@ -184,44 +216,54 @@ def _submit_all(
     env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
     client.wait_for_workers(1, timeout=120)
     limit = IN_FLIGHT_PER_THREAD * _threads(client)
-    pending: dict[Any, tuple[Any, str]] = {}  # future -> (key, path)
-    it = iter(tasks)
+    pending: dict[Any, list[Task]] = {}  # future -> its documents
+    chunks = _chunks(tasks)
+    retry: list[list[Task]] = []  # documents of a chunk that killed workers, one task each
     n = 0
 
     def submit() -> Any | None:
         nonlocal n
-        task = next(it, None)
-        if task is None:
+        chunk = retry.pop() if retry else next(chunks, None)
+        if chunk is None:
             return None
-        key, path, out = task
         n += 1
-        fut = client.submit(read_one, path, out, timeout, memory_mb, env, version, key=f"congvan-read-{n}", pure=False)
-        pending[fut] = (key, path)
+        items = [(path, out) for _, path, out in chunk]
+        fut = client.submit(read_many, items, timeout, memory_mb, env, version, key=f"congvan-read-{n}", pure=False)
+        pending[fut] = chunk
         return fut
 
     first = [f for f in (submit() for _ in range(limit)) if f is not None]
     queue = as_completed(first)
     try:
         for fut in queue:
-            key, path = pending.pop(fut)
+            chunk = pending.pop(fut)
             try:
-                rec = fut.result()
+                recs = fut.result()
             except PoolError:
                 raise
             except KilledWorker:
-                rec = {
-                    "path": path, "status": "failed", "stage": "limit", "code": "worker-died", "seconds": 0.0,
-                    "reason": "the Dask workers reading it died each time it was tried; "
-                    "the file may need more memory than a worker has, or trip a bug in a reading library",
-                }
+                if len(chunk) > 1:  # which document killed the workers? each is tried alone
+                    retry.extend([task] for task in chunk)
+                    recs = []
+                else:
+                    recs = [_failed(chunk[0][1], "limit", "worker-died",
+                                    "the Dask workers reading it died each time it was tried; the file may need "
+                                    "more memory than a worker has, or trip a bug in a reading library")]
             except Exception as e:  # a task that failed on the cluster: recorded, the batch goes on
-                rec = {"path": path, "status": "failed", "stage": "pipeline", "code": "internal-error", "seconds": 0.0,
-                       "reason": f"internal error on the Dask cluster: {type(e).__name__}: {e}"}
+                recs = [_failed(path, "pipeline", "internal-error", f"internal error on the Dask cluster: {type(e).__name__}: {e}")
+                        for _, path, _ in chunk]
             fut.release()
-            nxt = submit()
-            if nxt is not None:
+            while len(pending) < limit:
+                nxt = submit()
+                if nxt is None:
+                    break
                 queue.add(nxt)
-            handle(key, rec)
+            for (key, _, _), rec in zip(chunk, recs, strict=False):
+                handle(key, rec)
     finally:
         if pending:
             client.cancel(list(pending))
+
+
+def _failed(path: str, stage: str, code: str, reason: str) -> dict[str, Any]:
+    return {"path": path, "status": "failed", "stage": stage, "code": code, "reason": reason, "seconds": 0.0}
