@@ -727,7 +727,7 @@ def _run_locked(
         if dispatch is not None:
             if todo:
                 tasks = ((item, str(item[0].path), str(item[2]) if item[2] else None) for item in todo)
-                dispatch(tasks, handle, workers, limit_s, limit_mb, version)
+                dispatch(tasks, handle, min(max(1, workers), len(todo)), limit_s, limit_mb, version)
         elif workers <= 1 and not limit_s and not limit_mb:
             for item in todo:
                 f, _, target, _ = item

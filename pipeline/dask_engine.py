@@ -46,6 +46,7 @@ from pipeline.pool import PoolError, Supervised
 IN_FLIGHT_PER_THREAD = 4  # tasks submitted and not yet finished, per worker thread
 DOCS_PER_TASK = 16  # text files read by one task
 CONNECT_TIMEOUT_S = 20  # to reach a scheduler given by --address
+WORKERS_WAIT_S = 120  # for a first worker to join it
 ENV_PREFIX = "CONGVAN_"  # limits set by the command line (--max-pages …) travel to the workers
 
 Task = tuple[Any, str, str | None]  # (the caller's key, input path, output path or None)
@@ -151,11 +152,14 @@ def run_on_dask(
     cluster: Any = None
     try:
         if address is None:
-            with dask.config.set({"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": 3}):
-                cluster = LocalCluster(
-                    n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                    dashboard_address=None, silence_logs=40,
-                )
+            try:
+                with dask.config.set({"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": 3}):
+                    cluster = LocalCluster(
+                        n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                        dashboard_address=None, silence_logs=40,
+                    )
+            except (OSError, RuntimeError) as e:
+                raise PoolError(f"cannot start a Dask cluster on this machine: {e}") from None
             client = Client(cluster)
         else:
             try:
@@ -214,7 +218,10 @@ def _submit_all(
     from distributed.scheduler import KilledWorker
 
     env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
-    client.wait_for_workers(1, timeout=120)
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_WAIT_S)
+    except TimeoutError:
+        raise PoolError(f"no Dask worker joined the scheduler in {WORKERS_WAIT_S} s") from None
     limit = IN_FLIGHT_PER_THREAD * _threads(client)
     pending: dict[Any, list[Task]] = {}  # future -> its documents
     chunks = _chunks(tasks)

@@ -183,3 +183,15 @@ def test_dask_missing_is_a_clear_exit_2(tmp_path):
         capture_output=True, cwd=ROOT, env=env, timeout=120,
     )
     assert r.returncode == 2 and b'pip install "congvan[dask]"' in r.stderr
+
+
+def test_a_scheduler_without_workers_is_a_setup_error(tmp_path, monkeypatch):
+    from pipeline import dask_engine
+    from pipeline.batch import BatchSetupError
+
+    monkeypatch.setattr(dask_engine, "WORKERS_WAIT_S", 1)
+    src = _copy(["102.txt"], tmp_path / "in")
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as empty:
+        with pytest.raises(BatchSetupError, match="no Dask worker joined"):
+            run_batch([str(src)], tmp_path / "o", engine="dask", address=empty.scheduler_address)
+    assert not (tmp_path / "o" / "102.json").exists()
