@@ -563,6 +563,8 @@ def run_batch(
     max_memory_mb: int | None = None,
     progress: Callable[[dict[str, Any], int, int], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    engine: str = "local",
+    address: str | None = None,
 ) -> BatchResult:
     """Extract every document under ``inputs``.
 
@@ -575,6 +577,9 @@ def run_batch(
     ``max_memory_mb`` (None: the defaults of pipeline/limits.py or their
     environment variables; 0: no limit). With no limit and one worker the
     documents are read in this process.
+
+    ``engine`` "dask" reads the documents on a Dask cluster (``address``, or a
+    LocalCluster of ``workers`` processes): pipeline/dask_engine.py.
     """
     from pipeline.limits import max_memory_mb as default_memory
     from pipeline.limits import timeout_s
@@ -582,10 +587,13 @@ def run_batch(
     jsonl_path = None if jsonl in (None, "-") else Path(str(jsonl))
     check_targets(out_dir, jsonl_path)
     limits = (timeout_s() if timeout is None else max(0.0, timeout), default_memory() if max_memory_mb is None else max(0, max_memory_mb))
+    dispatch = _dispatcher(engine, address, inputs, out_dir, jsonl_path)
     lock_fds = lock_outputs(out_dir, jsonl_path)
     try:
         remove_stale_temporaries(out_dir, jsonl_path)
-        return _run_locked(inputs, out_dir, jsonl, jsonl_path, workers, force, follow_symlinks, limits, lock_fds, progress, on_start)
+        return _run_locked(
+            inputs, out_dir, jsonl, jsonl_path, workers, force, follow_symlinks, limits, lock_fds, progress, on_start, dispatch
+        )
     finally:
         # the workers are ended by now: what one was writing when it was stopped
         # (SIGTERM, Ctrl-C, a limit) goes, while the lock is still ours
@@ -606,6 +614,7 @@ def _run_locked(
     lock_fds: list[int],
     progress: Callable[[dict[str, Any], int, int], None] | None,
     on_start: Callable[[int], None] | None,
+    dispatch: Dispatch | None = None,
 ) -> BatchResult:
     from pipeline.pool import Pool, PoolError
 
@@ -715,7 +724,11 @@ def _run_locked(
         old_term = None
     limit_s, limit_mb = limits
     try:
-        if workers <= 1 and not limit_s and not limit_mb:
+        if dispatch is not None:
+            if todo:
+                tasks = ((item, str(item[0].path), str(item[2]) if item[2] else None) for item in todo)
+                dispatch(tasks, handle, min(max(1, workers), len(todo)), limit_s, limit_mb, version)
+        elif workers <= 1 and not limit_s and not limit_mb:
             for item in todo:
                 f, _, target, _ = item
                 handle(item, process_one(str(f.path), str(target) if target else None))
@@ -742,6 +755,38 @@ def _run_locked(
             _compact_index(index_path, index)
     res.seconds = time.perf_counter() - t0
     return res
+
+
+Dispatch = Callable[..., None]  # (tasks, handle, workers, timeout, memory_mb, version): another engine
+
+
+def _dispatcher(engine: str, address: str | None, inputs: list[str], out_dir: Path | None, jsonl: Path | None) -> Dispatch | None:
+    """None for the local pool; for "dask", the Dask engine's dispatch (BatchSetupError
+    when Dask is not installed, or when a remote cluster is given relative paths)."""
+    if engine == "local":
+        if address:
+            raise BatchSetupError("--address needs --engine dask")
+        return None
+    if engine != "dask":
+        raise BatchSetupError(f"--engine {engine}: not an engine (local or dask)")
+    from pipeline.dask_engine import require_dask, run_on_dask
+    from pipeline.pool import PoolError
+
+    try:
+        require_dask()
+    except PoolError as e:
+        raise BatchSetupError(str(e)) from None
+    if address:  # the workers run elsewhere: they open the paths the client gives them
+        relative = [p for p in [*inputs, *(str(x) for x in (out_dir, jsonl) if x is not None)] if not os.path.isabs(p)]
+        if relative:
+            raise BatchSetupError(
+                f"with --address, give absolute paths on a filesystem every worker mounts at the same place: {relative[0]}"
+            )
+
+    def dispatch(tasks: Iterable[Any], handle: Callable[..., None], workers: int, timeout: float, memory_mb: int, version: str) -> None:
+        run_on_dask(tasks, handle, address=address, workers=workers, timeout=timeout, memory_mb=memory_mb, version=version)
+
+    return dispatch
 
 
 def _compact_index(path: Path, index: dict[str, dict[str, Any]]) -> None:

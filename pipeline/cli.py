@@ -74,8 +74,8 @@ def default_workers(paths: list[str]) -> int:
 @app.command()
 def extract(
     paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="files or folders; '-' alone reads standard input")],
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", metavar="DIR", help="write DIR/<path in the input folder>.json per document")
+    out_arg: Annotated[
+        str | None, typer.Option("--out", "-o", metavar="DIR", help="write DIR/<path in the input folder>.json per document (a path or file:// URL)")
     ] = None,
     jsonl: Annotated[
         str | None, typer.Option("--jsonl", metavar="FILE", help="one JSON line per document ('-': standard output)")
@@ -99,6 +99,12 @@ def extract(
     max_chars: Annotated[
         int | None, typer.Option("--max-chars", metavar="N", help="characters a document's text may have (default 2000000, $CONGVAN_MAX_CHARS)")
     ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", metavar="ENGINE", help="local (worker processes here) or dask (a Dask cluster: pip install \"congvan[dask]\")")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option("--address", metavar="URL", help="--engine dask: the scheduler, e.g. tcp://HOST:8786 (default: a cluster of --workers processes here)")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="print only errors")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, metavar="", help="more detail (-vv: debug)")] = 0,
 ) -> None:
@@ -106,6 +112,15 @@ def extract(
     2 bad command line or output path, 130 interrupted (finished work is kept)."""
     from pipeline.batch import BatchSetupError, print_error, run_batch
     from pipeline.limits import LimitValueError, parse_megabytes
+    from pipeline.locations import LocationError, local_path
+
+    try:  # file:// URLs name local paths
+        paths = [local_path(p, "input") for p in paths]
+        out = Path(local_path(out_arg, "--out")) if out_arg is not None else None
+        jsonl = local_path(jsonl, "--jsonl") if jsonl is not None else None
+    except LocationError as e:
+        print(f"congvan: {e}", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE) from None
 
     # the readers (here and in the workers) read the page and text limits from the environment
     if max_pages is not None:
@@ -133,6 +148,7 @@ def extract(
         res = run_batch(
             paths, out, workers=n_workers, force=force, jsonl=jsonl, follow_symlinks=follow_symlinks,
             timeout=timeout, max_memory_mb=memory_mb, progress=bar.update, on_start=bar.start,
+            engine=engine, address=address,
         )
     except BatchSetupError as e:
         print(f"congvan: {e}", file=sys.stderr)

@@ -326,3 +326,100 @@ class Pool:
         for w in self._workers:
             w.conn.close()
         self._workers = []
+
+
+class Supervised:
+    """One worker process kept from one document to the next, under the same
+    limits as :class:`Pool`, for an engine that hands out one document at a time
+    (the Dask engine: one of these per Dask worker, pipeline/dask_engine.py).
+
+    ``run(path, out)`` returns the worker's record, or a failed record with code
+    timeout, memory-limit or worker-died; the worker is then ended with what it
+    started and a new one is loaded for the next document. PoolError when a
+    worker cannot load the pipeline at all. ``start_method`` "spawn" suits a
+    caller with threads of its own (a Dask worker); "fork" is faster to start.
+    """
+
+    LOAD_TIMEOUT_S = 300.0  # loading the pipeline (a spawned interpreter imports everything)
+
+    def __init__(
+        self,
+        work: Work,
+        *,
+        timeout: float,
+        memory_mb: int,
+        warm_up: Callable[[], None] | None = None,
+        start_method: str = "spawn",
+    ) -> None:
+        self.work, self.warm_up = work, warm_up
+        self.timeout, self.memory_mb = timeout, memory_mb
+        self._ctx = mp.get_context(start_method)
+        self._worker: _Worker | None = None
+        self.started_workers = 0  # how many processes loaded the pipeline (once, unless one was stopped)
+
+    def _ready(self) -> _Worker:
+        w = self._worker
+        if w is not None and w.proc.is_alive() and w.ready:
+            return w
+        if w is not None:
+            self.close()
+        w = self._worker = _Worker(self._ctx, self.work, self.warm_up, self.memory_mb, ())
+        self.started_workers += 1
+        if not w.conn.poll(self.LOAD_TIMEOUT_S):
+            self.close()
+            raise PoolError(f"a worker process could not load the pipeline in {self.LOAD_TIMEOUT_S:.0f} s")
+        try:
+            kind, body = w.conn.recv()
+        except (EOFError, OSError):
+            w.proc.join(1.0)
+            self.close()
+            raise PoolError(f"a worker process could not start ({_describe_exit(w.proc.exitcode)})") from None
+        if kind != "ready":
+            self.close()
+            raise PoolError(str(body))
+        w.ready = True
+        return w
+
+    def run(self, path: str, out: str | None) -> dict[str, Any]:
+        w = self._ready()
+        started = time.monotonic()
+
+        def failed(code: str, reason: str) -> dict[str, Any]:
+            self.close()
+            return {"path": path, "status": "failed", "reason": reason, "stage": "limit", "code": code, "seconds": time.monotonic() - started}
+
+        try:
+            w.conn.send((path, out))
+        except OSError:
+            return failed("worker-died", "the worker process ended before it could take the document")
+        while True:
+            left = self.timeout - (time.monotonic() - started) if self.timeout else POLL_S
+            if left <= 0:
+                return failed("timeout", timeout_reason(self.timeout))
+            wait([w.conn, w.proc.sentinel], timeout=min(left, POLL_S))
+            try:
+                has_message = w.conn.poll()
+            except OSError:
+                has_message = False
+            if has_message:
+                try:
+                    kind, body = w.conn.recv()
+                except (EOFError, OSError):
+                    kind, body = "", None
+                if kind == "result":
+                    if body.get("code") == "memory-limit":  # the worker leaves after this one
+                        self.close()
+                    return dict(body)
+            if not w.proc.is_alive():
+                w.proc.join(0)
+                return failed(
+                    "worker-died",
+                    f"the worker process reading it ended unexpectedly ({_describe_exit(w.proc.exitcode)}); "
+                    "the file may need more memory than the machine has, or trip a bug in a reading library",
+                )
+
+    def close(self) -> None:
+        """End the worker and everything it started."""
+        if self._worker is not None:
+            _stop([self._worker])
+            self._worker = None
