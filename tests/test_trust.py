@@ -265,12 +265,17 @@ def test_outputs_follow_the_umask(tmp_path):
 # ---------------------------------------------------------------- interruption
 
 
+# enough documents that a loaded machine cannot finish them all before the
+# test's SIGINT lands (300 did once, with the load average at 8)
+N_CTRL_C = 1000
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_soon_and_keeps_what_finished(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
-    for i in range(300):
-        (src / f"{i:03d}.txt").write_bytes((DOC if i % 2 else DOC2).read_bytes() + f"\n{i}\n".encode())
+    for i in range(N_CTRL_C):
+        (src / f"{i:04d}.txt").write_bytes((DOC if i % 2 else DOC2).read_bytes() + f"\n{i}\n".encode())
     out = tmp_path / "o"
     p = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "extract", str(src), "--out", str(out), "--workers", "2", "-q"],
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -285,9 +290,9 @@ def test_ctrl_c_stops_soon_and_keeps_what_finished(tmp_path):
     assert p.returncode == 130, err
     assert b"interrupted" in err and b"left" in err
     finished = len(list(out.glob("*.json")))
-    assert 5 <= finished < 300
+    assert 5 <= finished < N_CTRL_C
     assert stopped < 60
-    r = congvan("extract", str(src), "--out", str(out), "--workers", "1")
+    r = congvan("extract", str(src), "--out", str(out), "--workers", "2")
     assert r.returncode == 0
     assert f"{finished} skipped".encode() in r.stderr or b"skipped" in r.stderr
-    assert len(list(out.glob("*.json"))) == 300
+    assert len(list(out.glob("*.json"))) == N_CTRL_C
