@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, defer, sessionmaker
 from starlette.datastructures import UploadFile
 
 from review import auth
-from review.boxes import locate, page_words
+from review.boxes import locate, locate_from_label, page_words
 from review.db import (
     APPROVED,
     EXTRACTING,
@@ -471,6 +471,8 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             try:
                 words = page_words(settings.data_dir, stored, doc.sha256)
                 found = locate(words, data["text"][span[0] : span[1]]) if words else []
+                if not found and words and field == "number":
+                    found = locate_from_label(words, data["text"][span[0] : span[1]])
                 if not found:
                     raise Refused(404, "Không tìm thấy trường này trên ảnh trang.")
                 b = found[0]

@@ -151,6 +151,33 @@ def locate(pages: list[dict[str, Any]], query: str, find: str = "") -> list[dict
     ]
 
 
+def locate_from_label(pages: list[dict[str, Any]], query: str) -> list[dict[str, Any]]:
+    """The box of a number line whose serial was written by hand and read
+    differently here ("Số: Ø0 /CT-UBND"): the printed last word (the
+    notation) found on the page, widened left to its label ("Số") on the same
+    line, so the crop shows the ink between them. Empty when either is missing."""
+    want = _tokens(query)
+    if len(want) < 2:
+        return []
+    label, last = want[0], want[-1]
+    for n, page in enumerate(pages, start=1):
+        words = page["words"]
+        for i, w in enumerate(words):
+            if w[0].strip(PUNCT) and _tokens(w[0])[-1:] == [last]:
+                height = max(1.0, w[4] - w[2])
+                left = [
+                    v for v in words[max(0, i - 8) : i]
+                    if _tokens(v[0])[:1] == [label] and abs(v[2] - w[2]) < height and v[3] <= w[1] + 1
+                ]
+                if not left:
+                    continue
+                v = left[-1]
+                W, H = page["width"] or 1, page["height"] or 1
+                top, bottom = min(v[2], w[2]), max(v[4], w[4])
+                return [{"page": n, "x": v[1] / W, "y": top / H, "w": (w[3] - v[1]) / W, "h": (bottom - top) / H}]
+    return []
+
+
 def _find(toks: list[str], want: list[str], lo: int, hi: int) -> int:
     """Start of the first run of ``toks`` equal to ``want``; a run of 4 words
     or more may differ in one word of four (OCR misreads a word now and then)."""

@@ -937,3 +937,20 @@ def test_task_forms_are_fetched_when_opened(client, sessions):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in form.text  # the task text, escaped
     assert client.get("/documents/1/tasks/0/form?task_id=2").status_code == 409  # moved
     assert 'name="next_id"' not in client.get("/documents/1/tasks/1/form?task_id=2").text  # the last task
+
+
+def test_number_line_with_a_handwritten_serial_is_boxed_from_its_label():
+    """The pipeline's span of an illegible serial is "Số: <ink> /CT-UBND"; the
+    page's own OCR reads the ink differently ("Ø0" here, "01" there), so the box
+    runs from the label "Số" to the printed notation on the same line (corpus
+    126.pdf: the crop shows the inked "01")."""
+    from review.boxes import locate, locate_from_label
+
+    words = [["TỈNH", 100, 80, 150, 95], ["Số:", 100, 120, 125, 135], ["01", 140, 118, 160, 136],
+             ["/CT-UBND", 180, 120, 260, 135], ["Quảng", 600, 120, 660, 135]]
+    pages = [{"width": 1000, "height": 1400, "words": words}]
+    query = "Số: Ø0 /CT-UBND"
+    assert locate(pages, query) == []
+    (box,) = locate_from_label(pages, query)
+    assert box["page"] == 1 and abs(box["x"] - 0.100) < 1e-9 and abs(box["w"] - 0.160) < 1e-9
+    assert locate_from_label(pages, "Số: Ø0 /QĐ-UBND") == []  # another notation: no box
