@@ -185,18 +185,24 @@ def users_list(db: DbOpt = None, data: DataOpt = None) -> None:
             print(f"{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}")
 
 
-tokens_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="API tokens of trackers reading approved documents (/api).")
+tokens_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="API tokens of trackers and other systems (/api).")
 
 
 @tokens_app.command("add")
-def tokens_add(name: Annotated[str, typer.Argument(metavar="NAME")], db: DbOpt = None, data: DataOpt = None) -> None:
-    """Make a token and print it (once: only its hash is kept)."""
+def tokens_add(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    read_only: Annotated[bool, typer.Option("--read-only", metavar="", help="the token reads only (cannot upload documents)")] = False,
+    db: DbOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Make a token and print it (once: only its hash is kept). Without
+    --read-only the token may also upload documents (POST /api/documents)."""
     from review.auth import AccountError, add_token
 
     _, sessions = _open(db, _data(data))
     with sessions() as s:
         try:
-            print(add_token(s, name))
+            print(add_token(s, name, read_only=read_only))
         except AccountError as e:
             print(f"congvan: {e}", file=sys.stderr)
             raise typer.Exit(2) from None
@@ -212,7 +218,8 @@ def tokens_list(db: DbOpt = None, data: DataOpt = None) -> None:
     _, sessions = _open(db, _data(data))
     with sessions() as s:
         for t in s.scalars(select(ApiToken).order_by(ApiToken.name)):
-            print(f"{t.name}\t{t.created_at:%Y-%m-%d %H:%M}\t{t.last_used_at or 'never used'}")
+            scope = "read-only" if t.read_only else "read-write"
+            print(f"{t.name}\t{scope}\t{t.created_at:%Y-%m-%d %H:%M}\t{t.last_used_at or 'never used'}")
 
 
 @tokens_app.command("revoke")

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    true,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -121,8 +122,9 @@ class AuditEntry(Base):
 
 
 class ApiToken(Base):
-    """A token of a tracker reading approved documents over /api (read only).
-    Only the SHA-256 of the token is stored; the token itself is shown once."""
+    """A token of a tracker or another system using /api. A read-only token
+    reads; the others may also upload documents. Only the SHA-256 of the token
+    is stored; the token itself is shown once."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -130,6 +132,7 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    read_only: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 def default_data_dir() -> Path:
