@@ -325,3 +325,23 @@ def test_list_page_export_for_logged_in_users(client, sessions):
     rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(rows) == len(all_tasks(sessions, (1, 2, 3)))
     assert client.get("/export?format=doc").status_code == 400
+
+
+def test_cli_exports_from_the_review_database(client, data_dir, sessions, tmp_path):
+    from pipeline.cli import app
+
+    approve(client, 2)
+    url = f"sqlite:///{data_dir / 'congvan.db'}"
+    out = tmp_path / "tasks.csv"
+    r = CliRunner().invoke(app, ["export", "--db", url, "--format", "csv", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert [row["task_id"] for row in rows] == [t["id"] for t in contract(sessions, 2)["tasks"]]
+    both = tmp_path / "both.jsonl"
+    r = CliRunner().invoke(app, ["export", "--db", url, "--status", "approved,review", "-f", "jsonl", "-o", str(both)])
+    assert r.exit_code == 0 and len(both.read_text().splitlines()) == 3
+    missing = f"sqlite:///{tmp_path / 'none.db'}"
+    for args in (["--db", url, str(tmp_path)], [], ["--db", url, "--status", "nope"], ["--db", missing]):
+        r = CliRunner().invoke(app, ["export", *args, "-f", "csv", "-o", str(tmp_path / "x.csv")])
+        assert r.exit_code == 2 and not (tmp_path / "x.csv").exists(), r.output
+    assert not (tmp_path / "none.db").exists()  # a mistyped database is not created
