@@ -99,6 +99,7 @@ class Settings:
     data_dir: Path
     max_upload_mb: int = int(os.environ.get("CONGVAN_MAX_UPLOAD_MB", "50"))
     secure_cookies: bool = False  # set when served over HTTPS (--https-cookies)
+    webhook_url: str | None = os.environ.get("CONGVAN_WEBHOOK_URL") or None  # approvals POSTed there (review/webhook.py)
 
 
 FORM_LIMIT = 1 << 20  # any request body but an upload
@@ -605,6 +606,12 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             doc.status, doc.approved_by, doc.approved_at = APPROVED, user.username, utcnow()
             db.add(AuditEntry(document_id=doc.id, username=user.username, at=doc.approved_at, action="approve",
                               field="status", old=dumps(TO_REVIEW), new=dumps(APPROVED)))
+            if settings.webhook_url and doc.current_json is not None:  # sent by the worker, never here
+                from review.webhook import queue_delivery
+
+                db.flush()
+                payload = dumps(reviewed(json.loads(doc.current_json), review_block(db, doc)))
+                queue_delivery(db, doc.id, settings.webhook_url, payload)
             db.commit()
             return back(doc_id, "Đã duyệt.")
 

@@ -55,6 +55,9 @@ def serve(
         Path | None, typer.Option("--consume", metavar="DIR", help="watch this folder: document files put there are extracted (never modified)")
     ] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", metavar="N", help="extraction worker processes (default 1)")] = 1,
+    webhook: Annotated[
+        str | None, typer.Option("--webhook", metavar="URL", envvar="CONGVAN_WEBHOOK_URL", help="POST each approved document's reviewed JSON there (retried by the worker)")
+    ] = None,
 ) -> None:
     """Start the review web application (and its extraction worker). The
     database is upgraded to the newest schema first."""
@@ -78,7 +81,7 @@ def serve(
     first = ["--page-words"] + (["--consume", str(consume)] if consume else [])
     procs = [subprocess.Popen(cmd + (first if i == 0 else []), env=env) for i in range(max(1, workers))]
     try:
-        app = create_app(sessions, Settings(data_dir=data_dir, secure_cookies=https_cookies))
+        app = create_app(sessions, Settings(data_dir=data_dir, secure_cookies=https_cookies, webhook_url=webhook or None))
         print(f"congvan: review screen on http://{host}:{port}/ (data in {data_dir.resolve()})", file=sys.stderr)
         uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
     finally:

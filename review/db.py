@@ -180,3 +180,19 @@ def open_db(url: str | None, data_dir: Path) -> tuple[Engine, sessionmaker]:
     engine = make_engine(db_url(url, data_dir))
     upgrade(engine)
     return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+class WebhookDelivery(Base):
+    """The reviewed JSON of an approved document to POST to ``url``: sent by the
+    background worker (never by the reviewer's request), retried with backoff."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

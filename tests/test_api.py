@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from icalendar import Calendar
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from models import DirectiveDocument
@@ -345,3 +346,85 @@ def test_cli_exports_from_the_review_database(client, data_dir, sessions, tmp_pa
         r = CliRunner().invoke(app, ["export", *args, "-f", "csv", "-o", str(tmp_path / "x.csv")])
         assert r.exit_code == 2 and not (tmp_path / "x.csv").exists(), r.output
     assert not (tmp_path / "none.db").exists()  # a mistyped database is not created
+
+
+# ---------------------------------------------------------------- approval webhook
+
+
+class Receiver:
+    """A real HTTP server on this machine that answers the given statuses in turn."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.statuses, self.got = list(statuses), []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.got.append((dict(self.headers), body))
+                self.send_response(outer.statuses.pop(0) if outer.statuses else 200)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_approval_webhook_is_sent_by_the_worker_with_retries_and_backoff(data_dir, sessions, monkeypatch):
+    import hashlib
+    import hmac
+    from datetime import timedelta
+
+    from review.app import Settings, create_app
+    from review.db import WebhookDelivery, utcnow
+    from review.webhook import MAX_ATTEMPTS, deliver_due
+
+    monkeypatch.setenv("CONGVAN_WEBHOOK_SECRET", "s3cret")
+    hook = Receiver([500])
+    try:
+        app = create_app(sessions, Settings(data_dir=data_dir, webhook_url=hook.url))
+        with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as c:
+            approve(c, 2)
+        assert hook.got == []  # the reviewer's request only queued it
+        t0 = utcnow()
+        assert deliver_due(sessions, now=t0) == 0 and len(hook.got) == 1  # answered 500
+        with sessions() as db:
+            d = db.scalars(select(WebhookDelivery)).one()
+            assert d.attempts == 1 and "500" in d.last_error and d.next_at == t0 + timedelta(seconds=10)
+        assert deliver_due(sessions, now=t0 + timedelta(seconds=5)) == 0 and len(hook.got) == 1  # not due yet
+        assert deliver_due(sessions, now=t0 + timedelta(seconds=11)) == 1 and len(hook.got) == 2
+        headers, body = hook.got[1]
+        sent = json.loads(body)
+        assert sent["review"]["status"] == "approved" and sent["number"]["raw"] == contract(sessions, 2)["number"]["raw"]
+        assert headers["X-Congvan-Signature"] == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+        assert deliver_due(sessions, now=t0 + timedelta(days=1)) == 0 and len(hook.got) == 2  # sent once
+    finally:
+        hook.close()
+    # a receiver that is gone: tries stop after MAX_ATTEMPTS, waits doubling up to an hour
+    with sessions() as db:
+        db.add(WebhookDelivery(document_id=1, url=hook.url, payload="{}", attempts=0, next_at=t0, created_at=t0))
+        db.commit()
+    now = t0
+    for _ in range(MAX_ATTEMPTS + 2):
+        deliver_due(sessions, now=now, timeout=2)
+        now += timedelta(hours=2)
+    with sessions() as db:
+        gone = db.scalars(select(WebhookDelivery).where(WebhookDelivery.document_id == 1)).one()
+        assert gone.attempts == MAX_ATTEMPTS and gone.delivered_at is None and gone.last_error
+
+
+@pytest.mark.parametrize(("attempts", "seconds"), [(1, 10), (2, 20), (3, 40), (9, 2560), (10, 3600), (30, 3600)])
+def test_webhook_backoff_doubles_up_to_an_hour(attempts, seconds):
+    from review.webhook import backoff
+
+    assert backoff(attempts).total_seconds() == seconds

@@ -90,7 +90,7 @@ def test_migrations_create_exactly_the_models_schema(sessions, data_dir):
     upgrade(engine)  # a second upgrade is a no-op
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0003"
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0004"
 
 
 def test_a_database_of_the_first_schema_is_upgraded_keeping_its_rows(tmp_path):
