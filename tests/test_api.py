@@ -220,8 +220,15 @@ def test_a_failed_extraction_is_422_with_its_reason(client, rw, sessions, data_d
 # ---------------------------------------------------------------- lists
 
 
-def test_document_list_filters_by_status_and_since_and_pages(client, ro):
+def test_document_list_filters_by_status_and_since_and_pages(client, ro, sessions):
+    from datetime import timedelta
+
+    from review.db import Document
+
     approve(client, 3, 1)
+    with sessions() as db:  # approved an hour apart (the summaries' times are to the second)
+        db.get(Document, 3).approved_at -= timedelta(hours=1)
+        db.commit()
     page = client.get("/api/documents?status=approved", headers=ro).json()
     assert [d["id"] for d in page["items"]] == [3, 1]  # in approval order
     assert page["total"] == 2 and page["next"] is None and page["items"][0]["status"] == "approved"
