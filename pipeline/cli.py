@@ -308,11 +308,13 @@ def bench(
 
 @app.command("export")
 def export_cmd(
-    source: Annotated[Path, typer.Argument(metavar="SOURCE", help="folder of JSON outputs (congvan extract --out) or a JSONL file (--jsonl)")],
     fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="jsonl, csv, xlsx, ics or xml")],
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="the export file (never replaced without --force)")],
+    source: Annotated[Path | None, typer.Argument(metavar="SOURCE", help="folder of JSON outputs (congvan extract --out) or a JSONL file (--jsonl); or --db")] = None,
     force: Annotated[bool, typer.Option("--force", metavar="", help="replace FILE if it exists")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="print only errors")] = False,
+    db: Annotated[str | None, typer.Option("--db", metavar="URL", help="export from the review database instead of SOURCE (e.g. sqlite:///congvan-data/congvan.db)")] = None,
+    status: Annotated[str, typer.Option("--status", metavar="STATUS", help="with --db: approved, review or both comma-separated")] = "approved",
 ) -> None:
     """Export extracted documents for trackers and registers: one document per line
     (jsonl), one task per row (csv; xlsx: the register of Decree 30/2020 Appendix IV
@@ -327,8 +329,17 @@ def export_cmd(
         print(f"congvan export: {e.path}: {e.reason}", file=sys.stderr)
 
     started = time.perf_counter()
+    if (source is None) == (db is None):
+        print("congvan export: give SOURCE or --db URL (one of them)", file=sys.stderr)
+        raise typer.Exit(EXIT_USAGE)
     try:
-        docs = DocumentSource(source, exclude=out, on_bad=bad)
+        if db is not None:
+            from review.dbexport import DatabaseSource
+
+            docs: Any = DatabaseSource(db, status)
+        else:
+            assert source is not None
+            docs = DocumentSource(source, exclude=out, on_bad=bad)
         counts = export_to_path(docs, fmt.lower(), out, force=force)
     except (ExportSetupError, ExportInvalid) as e:
         print(f"congvan export: {e}", file=sys.stderr)

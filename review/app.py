@@ -99,9 +99,17 @@ class Settings:
     data_dir: Path
     max_upload_mb: int = int(os.environ.get("CONGVAN_MAX_UPLOAD_MB", "50"))
     secure_cookies: bool = False  # set when served over HTTPS (--https-cookies)
+    webhook_url: str | None = os.environ.get("CONGVAN_WEBHOOK_URL") or None  # approvals POSTed there (review/webhook.py)
 
 
 FORM_LIMIT = 1 << 20  # any request body but an upload
+UPLOAD_PATHS = ("/upload", "/api/documents")
+# the API's documentation page (Swagger UI from its CDN, started by an inline script)
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; style-src 'self' https://cdn.jsdelivr.net; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 class BodyLimit:
@@ -115,7 +123,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"] == "/upload" else FORM_LIMIT
+        limit = self.upload_limit if scope["path"] in UPLOAD_PATHS else FORM_LIMIT
         seen = 0
 
         async def limited() -> Any:
@@ -179,7 +187,7 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
     @app.middleware("http")
     async def headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
-        response.headers["Content-Security-Policy"] = (
+        response.headers["Content-Security-Policy"] = DOCS_CSP if request.url.path == "/api/docs" else (
             "default-src 'self'; img-src 'self'; script-src 'self'; style-src 'self'; "
             "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
         )
@@ -600,6 +608,12 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             doc.status, doc.approved_by, doc.approved_at = APPROVED, user.username, utcnow()
             db.add(AuditEntry(document_id=doc.id, username=user.username, at=doc.approved_at, action="approve",
                               field="status", old=dumps(TO_REVIEW), new=dumps(APPROVED)))
+            if settings.webhook_url and doc.current_json is not None:  # sent by the worker, never here
+                from review.webhook import queue_delivery
+
+                db.flush()
+                payload = dumps(reviewed(json.loads(doc.current_json), review_block(db, doc)))
+                queue_delivery(db, doc.id, settings.webhook_url, payload)
             db.commit()
             return back(doc_id, "Đã duyệt.")
 
@@ -673,41 +687,25 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             db.commit()
             return redirect("/admin/users", "Đã cập nhật.")
 
-    # ---------------------------------------------------------------- API for trackers (tokens, read only)
+    # ---------------------------------------------------------------- exports (the list page's link)
 
-    def api_token(request: Request, db: Session) -> None:
-        if auth.token_of(db, request.headers.get("authorization")) is None:
-            raise ApiRefused(401, "a valid 'Authorization: Bearer <token>' header is needed (congvan tokens add NAME)")
+    @app.get("/export")
+    def export_documents(request: Request, format: str = "xlsx", status: str = APPROVED) -> Response:
+        """The reviewed documents as a file for a register or tracker (the same as GET /api/export)."""
+        from review.api import ApiError, document_statuses, export_file
 
-    @app.get("/api/documents")
-    def api_documents(request: Request, status: str = APPROVED, since: int = 0) -> Response:
-        """Documents (approved by default) as a list of summaries, oldest first; ``since``: ids above it."""
         with db_of() as db:
-            api_token(request, db)
-            if status not in STATUSES:
-                raise ApiRefused(400, f"status is one of {', '.join(STATUSES)}")
-            q = (select(Document).options(defer(Document.extracted_json), defer(Document.current_json))
-                 .where(Document.status == status, Document.id > since).order_by(Document.id).limit(1000))
-            return JSONResponse([
-                {"id": d.id, "number": d.number, "issuer": d.issuer, "issued_date": d.issued_date, "subject": d.subject,
-                 "task_count": d.task_count, "status": d.status, "approved_by": d.approved_by,
-                 "approved_at": d.approved_at.isoformat(timespec="seconds") + "Z" if d.approved_at else None}
-                for d in db.scalars(q)
-            ])
+            require(request, db)
+        try:
+            return export_file(sessions, document_statuses(status), format.lower(), f"congvan-{status.replace(',', '-')}")
+        except ApiError as e:
+            raise Refused(e.status, e.message) from None
 
-    @app.get("/api/documents/{doc_id}")
-    def api_document(request: Request, doc_id: int) -> Response:
-        """The reviewed JSON of an approved document (contract + review block)."""
-        with db_of() as db:
-            api_token(request, db)
-            doc = db.get(Document, doc_id)
-            if doc is None or doc.status != APPROVED or doc.current_json is None:
-                raise ApiRefused(404, "no approved document with this id")
-            return JSONResponse(reviewed(json.loads(doc.current_json), review_block(db, doc)))
+    # ---------------------------------------------------------------- the HTTP API (review/api.py)
 
-    @app.exception_handler(ApiRefused)
-    async def api_refused(request: Request, exc: ApiRefused) -> Response:
-        return JSONResponse({"error": exc.message}, status_code=exc.status)
+    from review.api import ApiSettings, create_api
+
+    app.mount("/api", create_api(sessions, ApiSettings(data_dir=settings.data_dir, max_upload_mb=settings.max_upload_mb)))
 
     return app
 
@@ -729,11 +727,6 @@ def crop_png(png: Path, box: dict[str, Any]) -> bytes:
         out = io.BytesIO()
         part.save(out, "PNG")
     return out.getvalue()
-
-
-class ApiRefused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        self.status, self.message = status, message
 
 
 def review_block(db: Session, doc: Document) -> dict[str, Any]:

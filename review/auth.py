@@ -143,15 +143,16 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_token(db: Session, name: str) -> str:
-    """A new API token for ``name``; returned once, only its hash is stored."""
+def add_token(db: Session, name: str, read_only: bool = False) -> str:
+    """A new API token for ``name`` (a read-only one cannot upload); returned
+    once, only its hash is stored."""
     name = name.strip()
     if not name or len(name) > 64:
         raise AccountError("a token name is 1 to 64 characters")
     if db.scalar(select(ApiToken).where(ApiToken.name == name)) is not None:
         raise AccountError(f"token '{name}' already exists")
     token = "cv_" + secrets.token_urlsafe(32)
-    db.add(ApiToken(name=name, token_sha256=_token_hash(token)))
+    db.add(ApiToken(name=name, token_sha256=_token_hash(token), read_only=read_only))
     db.commit()
     return token
 

@@ -55,6 +55,9 @@ def serve(
         Path | None, typer.Option("--consume", metavar="DIR", help="watch this folder: document files put there are extracted (never modified)")
     ] = None,
     workers: Annotated[int, typer.Option("--workers", "-w", metavar="N", help="extraction worker processes (default 1)")] = 1,
+    webhook: Annotated[
+        str | None, typer.Option("--webhook", metavar="URL", envvar="CONGVAN_WEBHOOK_URL", help="POST each approved document's reviewed JSON there (retried by the worker)")
+    ] = None,
 ) -> None:
     """Start the review web application (and its extraction worker). The
     database is upgraded to the newest schema first."""
@@ -78,7 +81,7 @@ def serve(
     first = ["--page-words"] + (["--consume", str(consume)] if consume else [])
     procs = [subprocess.Popen(cmd + (first if i == 0 else []), env=env) for i in range(max(1, workers))]
     try:
-        app = create_app(sessions, Settings(data_dir=data_dir, secure_cookies=https_cookies))
+        app = create_app(sessions, Settings(data_dir=data_dir, secure_cookies=https_cookies, webhook_url=webhook or None))
         print(f"congvan: review screen on http://{host}:{port}/ (data in {data_dir.resolve()})", file=sys.stderr)
         uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
     finally:
@@ -185,18 +188,24 @@ def users_list(db: DbOpt = None, data: DataOpt = None) -> None:
             print(f"{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}")
 
 
-tokens_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="API tokens of trackers reading approved documents (/api).")
+tokens_app = typer.Typer(add_completion=False, rich_markup_mode=None, help="API tokens of trackers and other systems (/api).")
 
 
 @tokens_app.command("add")
-def tokens_add(name: Annotated[str, typer.Argument(metavar="NAME")], db: DbOpt = None, data: DataOpt = None) -> None:
-    """Make a token and print it (once: only its hash is kept)."""
+def tokens_add(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    read_only: Annotated[bool, typer.Option("--read-only", metavar="", help="the token reads only (cannot upload documents)")] = False,
+    db: DbOpt = None,
+    data: DataOpt = None,
+) -> None:
+    """Make a token and print it (once: only its hash is kept). Without
+    --read-only the token may also upload documents (POST /api/documents)."""
     from review.auth import AccountError, add_token
 
     _, sessions = _open(db, _data(data))
     with sessions() as s:
         try:
-            print(add_token(s, name))
+            print(add_token(s, name, read_only=read_only))
         except AccountError as e:
             print(f"congvan: {e}", file=sys.stderr)
             raise typer.Exit(2) from None
@@ -212,7 +221,8 @@ def tokens_list(db: DbOpt = None, data: DataOpt = None) -> None:
     _, sessions = _open(db, _data(data))
     with sessions() as s:
         for t in s.scalars(select(ApiToken).order_by(ApiToken.name)):
-            print(f"{t.name}\t{t.created_at:%Y-%m-%d %H:%M}\t{t.last_used_at or 'never used'}")
+            scope = "read-only" if t.read_only else "read-write"
+            print(f"{t.name}\t{scope}\t{t.created_at:%Y-%m-%d %H:%M}\t{t.last_used_at or 'never used'}")
 
 
 @tokens_app.command("revoke")

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    true,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
@@ -121,8 +122,9 @@ class AuditEntry(Base):
 
 
 class ApiToken(Base):
-    """A token of a tracker reading approved documents over /api (read only).
-    Only the SHA-256 of the token is stored; the token itself is shown once."""
+    """A token of a tracker or another system using /api. A read-only token
+    reads; the others may also upload documents. Only the SHA-256 of the token
+    is stored; the token itself is shown once."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -130,6 +132,7 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    read_only: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 def default_data_dir() -> Path:
@@ -177,3 +180,19 @@ def open_db(url: str | None, data_dir: Path) -> tuple[Engine, sessionmaker]:
     engine = make_engine(db_url(url, data_dir))
     upgrade(engine)
     return engine, sessionmaker(engine, expire_on_commit=False)
+
+
+class WebhookDelivery(Base):
+    """The reviewed JSON of an approved document to POST to ``url``: sent by the
+    background worker (never by the reviewer's request), retried with backoff."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -332,6 +332,10 @@ def serve_forever(
         with sessions() as db:
             doc = claim(db)
             if doc is None:
+                if words:  # the first worker also sends the approval webhooks that are due
+                    from review.webhook import deliver_due
+
+                    deliver_due(sessions)
                 if words_todo:  # extraction first; word boxes when nothing waits
                     idle = db.get(Document, words_todo.pop())
                     if idle is not None:

@@ -90,7 +90,7 @@ def test_migrations_create_exactly_the_models_schema(sessions, data_dir):
     upgrade(engine)  # a second upgrade is a no-op
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0002"
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0004"
 
 
 def test_a_database_of_the_first_schema_is_upgraded_keeping_its_rows(tmp_path):
@@ -752,15 +752,16 @@ def test_api_gives_approved_documents_to_a_token_only(client, data_dir):
     auth = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/documents").status_code == 401
     assert client.get("/api/documents", headers={"Authorization": "Bearer cv_wrong"}).status_code == 401
-    assert client.get("/api/documents", headers=auth).json() == []
+    assert client.get("/api/documents", headers=auth).json()["items"] == []
     logged_in(client, "reviewer")  # a browser session does not open the API
     client.post("/documents/2/approve", data={"csrf": page_csrf(client, "/documents/2")})
     client.cookies.clear()
-    listed = client.get("/api/documents", headers=auth).json()
+    listed = client.get("/api/documents", headers=auth).json()["items"]
     assert [d["id"] for d in listed] == [2] and listed[0]["approved_by"] == "reviewer"
     body = client.get("/api/documents/2", headers=auth).json()
     assert body["review"]["status"] == "approved" and body["number"]["raw"] == "8129/UBND-KT"
-    assert client.get("/api/documents/1", headers=auth).status_code == 404  # not approved
+    assert client.get("/api/documents/1", headers=auth).json()["review"]["status"] == "review"  # not approved
+    assert client.get("/api/documents/99", headers=auth).status_code == 404
     assert "tracker" in runner.invoke(app, ["tokens", "list", "--data", str(data_dir)]).output
     assert runner.invoke(app, ["tokens", "revoke", "tracker", "--data", str(data_dir)]).exit_code == 0
     assert client.get("/api/documents", headers=auth).status_code == 401
