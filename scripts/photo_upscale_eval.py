@@ -12,39 +12,16 @@ text layer (pdftotext -layout).
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline.readers.ocr import prepare_page, run_tesseract  # noqa: E402
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance, one numpy row at a time (insertions by a running minimum)."""
-    if not a:
-        return len(b)
-    bb = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
-    prev = np.arange(len(b) + 1, dtype=np.int64)
-    idx = np.arange(len(b) + 1, dtype=np.int64)
-    for i, ch in enumerate(a, 1):
-        cost = (bb != ord(ch)).astype(np.int64)
-        cur = np.empty_like(prev)
-        cur[0] = i
-        cur[1:] = np.minimum(prev[1:] + 1, prev[:-1] + cost)
-        cur = np.minimum.accumulate(cur - idx) + idx
-        prev = cur
-    return int(prev[-1])
-
-
-def norm(s: str) -> str:
-    return re.sub(r"\s+", " ", s).strip()
+from scripts.cer import first_page_truth, levenshtein, norm, text_pdfs  # noqa: E402
 
 
 def main() -> None:
@@ -52,14 +29,11 @@ def main() -> None:
     ap.add_argument("--long-side", type=int, default=960)
     ap.add_argument("--pages", type=int, default=8)
     args = ap.parse_args()
-    root = Path(__file__).resolve().parents[1] / "corpus"
-    entries = [json.loads(x) for x in (root / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
-    pdfs = [root / e["file"] for e in entries if e["kind"] == "pdf-text"][: args.pages]
+    pdfs = text_pdfs(args.pages)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for pdf in pdfs:
-            truth = norm(subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
-                                        capture_output=True, text=True).stdout)
+            truth = first_page_truth(pdf)
             if len(truth) < 200:
                 continue
             big = Path(tmp) / "page"

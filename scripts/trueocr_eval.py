@@ -13,37 +13,16 @@ excluded). trueocr is not a congvan dependency: run this in a venv that has it:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import resource
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-
-def levenshtein(a: str, b: str) -> int:
-    if not a:
-        return len(b)
-    bb = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
-    prev = np.arange(len(b) + 1, dtype=np.int64)
-    idx = np.arange(len(b) + 1, dtype=np.int64)
-    for i, ch in enumerate(a, 1):
-        cost = (bb != ord(ch)).astype(np.int64)
-        cur = np.empty_like(prev)
-        cur[0] = i
-        cur[1:] = np.minimum(prev[1:] + 1, prev[:-1] + cost)
-        prev = np.minimum.accumulate(cur - idx) + idx
-    return int(prev[-1])
-
-
-def norm(s: str) -> str:
-    import unicodedata
-
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", s)).strip()
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts.cer import first_page_truth, levenshtein, norm, text_pdfs  # noqa: E402
 
 
 def children_cpu() -> float:
@@ -59,16 +38,13 @@ def main() -> None:
     from trueocr import load_model
 
     model = load_model()
-    root = Path(__file__).resolve().parents[1] / "corpus"
-    entries = [json.loads(x) for x in (root / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
-    pdfs = [root / e["file"] for e in entries if e["kind"] == "pdf-text"][: args.pages]
+    pdfs = text_pdfs(args.pages)
     tot = {"tess": [0.0, 0.0], "true": [0.0, 0.0]}
     n = 0
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
     with tempfile.TemporaryDirectory() as tmp:
         for pdf in pdfs:
-            truth = norm(subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"],
-                                        capture_output=True, text=True).stdout)
+            truth = first_page_truth(pdf, nfc=True)
             if len(truth) < 200:
                 continue
             base = Path(tmp) / "page"
@@ -80,7 +56,7 @@ def main() -> None:
             c0 = time.process_time()
             true = model.predict(png).text
             r_cpu = time.process_time() - c0
-            ct, cr = levenshtein(norm(tess), truth) / len(truth), levenshtein(norm(true), truth) / len(truth)
+            ct, cr = levenshtein(norm(tess, nfc=True), truth) / len(truth), levenshtein(norm(true, nfc=True), truth) / len(truth)
             tot["tess"][0] += ct
             tot["tess"][1] += t_cpu
             tot["true"][0] += cr
