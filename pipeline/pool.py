@@ -18,7 +18,9 @@ import ctypes
 import multiprocessing as mp
 import os
 import resource
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
@@ -81,8 +83,13 @@ def _status_mb(key: str) -> float | None:
 
 
 def _worker_main(
-    conn: Connection, work: Work, warm_up: Callable[[], None] | None, memory_mb: int, parent: int, close_fds: tuple[int, ...]
+    conn: Connection, work: Work, warm_up: Callable[[], None] | None, memory_mb: int, parent: int, close_fds: tuple[int, ...],
+    scratch: str,
 ) -> None:
+    # temporary files (OCR page images, LibreOffice conversions) go to a folder
+    # the parent removes when it ends this worker, however it ends
+    tempfile.tempdir = scratch
+    os.environ["TMPDIR"] = scratch
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _exit_on_term)
     os.setpgrp()  # the parent ends this worker with its OCR/LibreOffice children
@@ -133,8 +140,9 @@ class _Worker:
         self, ctx: Any, work: Work, warm_up: Callable[[], None] | None, memory_mb: int, close_fds: tuple[int, ...]
     ) -> None:
         ours, theirs = ctx.Pipe()
+        self.scratch = tempfile.mkdtemp(prefix="congvan-worker-")
         self.proc = ctx.Process(
-            target=_worker_main, args=(theirs, work, warm_up, memory_mb, os.getpid(), close_fds), daemon=True
+            target=_worker_main, args=(theirs, work, warm_up, memory_mb, os.getpid(), close_fds, self.scratch), daemon=True
         )
         self.proc.start()
         theirs.close()
@@ -142,6 +150,25 @@ class _Worker:
         self.ready = False
         self.task: Task | None = None
         self.started = 0.0
+
+    def remove_scratch(self) -> None:
+        """The worker's temporary folder (after it ended: a worker killed in the
+        middle of a document cannot clean up after itself)."""
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def receive(self) -> tuple[str, Any] | None:
+        """The worker's next message, None when there is none yet; ("", None)
+        when its pipe broke (the process is dying: its exit is read next)."""
+        try:
+            if not self.conn.poll():
+                return None
+        except OSError:
+            return None
+        try:
+            kind, body = self.conn.recv()
+        except (EOFError, OSError):
+            return "", None
+        return kind, body
 
     def signal_group(self, sig: int) -> None:
         pid = self.proc.pid
@@ -169,6 +196,7 @@ def _stop(workers: list[_Worker]) -> None:
         w.signal_group(signal.SIGKILL)  # the stuck, and any child left in the group
         w.proc.join(1.0)
         w.conn.close()
+        w.remove_scratch()
 
 
 def _describe_exit(code: int | None) -> str:
@@ -269,15 +297,9 @@ class Pool:
             self._replace(w, handle, "worker-died", "the worker process ended before it could take the document")
 
     def _check(self, w: _Worker, now: float, handle: Callable[[Any, dict[str, Any]], None]) -> None:
-        try:
-            has_message = w.conn.poll()
-        except OSError:
-            has_message = False
-        if has_message:
-            try:
-                kind, body = w.conn.recv()
-            except (EOFError, OSError):
-                kind, body = "", None
+        message = w.receive()
+        if message is not None:
+            kind, body = message
             if kind == "ready":
                 w.ready = True
                 return
@@ -325,6 +347,7 @@ class Pool:
             _stop(alive)
         for w in self._workers:
             w.conn.close()
+            w.remove_scratch()
         self._workers = []
 
 
@@ -397,15 +420,9 @@ class Supervised:
             if left <= 0:
                 return failed("timeout", timeout_reason(self.timeout))
             wait([w.conn, w.proc.sentinel], timeout=min(left, POLL_S))
-            try:
-                has_message = w.conn.poll()
-            except OSError:
-                has_message = False
-            if has_message:
-                try:
-                    kind, body = w.conn.recv()
-                except (EOFError, OSError):
-                    kind, body = "", None
+            message = w.receive()
+            if message is not None:
+                kind, body = message
                 if kind == "result":
                     if body.get("code") == "memory-limit":  # the worker leaves after this one
                         self.close()
