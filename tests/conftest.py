@@ -32,3 +32,39 @@ def generated(tmp_path_factory, make_fixtures) -> dict[str, Path]:
     """The seed document as text PDF, truth texts and 200/300 dpi simulated scans."""
     out = tmp_path_factory.mktemp("generated")
     return make_fixtures.make_all(make_fixtures.SEED, out, "seed", (200, 300))
+
+
+# ---- the review application (tests/test_review.py, tests/test_api.py)
+
+
+@pytest.fixture(scope="module")
+def template_dir(tmp_path_factory) -> Path:
+    """A review data directory with users and three extracted documents, made once per module."""
+    from tests.review_helpers import make_data_dir
+
+    return make_data_dir(tmp_path_factory.mktemp("review-template") / "data")
+
+
+@pytest.fixture()
+def data_dir(template_dir, tmp_path) -> Path:
+    from tests.review_helpers import copy_data_dir
+
+    return copy_data_dir(template_dir, tmp_path / "data")
+
+
+@pytest.fixture()
+def sessions(data_dir):
+    from review.db import open_db
+
+    return open_db(None, data_dir)[1]
+
+
+@pytest.fixture()
+def client(data_dir, sessions):
+    from fastapi.testclient import TestClient
+
+    from review.app import Settings, create_app
+
+    app = create_app(sessions, Settings(data_dir=data_dir, max_upload_mb=1))
+    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as c:
+        yield c

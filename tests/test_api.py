@@ -20,35 +20,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from models import DirectiveDocument
-from tests.review_helpers import PASSWORDS, ROOT, copy_data_dir, csrf_of, make_data_dir
+from tests.review_helpers import PASSWORDS, ROOT, csrf_of
 
 UPLOAD = ROOT / "corpus/docs/101.txt"  # a text document not in the template
-
-
-@pytest.fixture(scope="module")
-def template_dir(tmp_path_factory) -> Path:
-    return make_data_dir(tmp_path_factory.mktemp("api-template") / "data")
-
-
-@pytest.fixture()
-def data_dir(template_dir, tmp_path) -> Path:
-    return copy_data_dir(template_dir, tmp_path / "data")
-
-
-@pytest.fixture()
-def sessions(data_dir):
-    from review.db import open_db
-
-    return open_db(None, data_dir)[1]
-
-
-@pytest.fixture()
-def client(data_dir, sessions):
-    from review.app import Settings, create_app
-
-    app = create_app(sessions, Settings(data_dir=data_dir, max_upload_mb=1))
-    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as c:
-        yield c
 
 
 def make_token(data_dir: Path, name: str, *extra: str) -> dict[str, str]:

@@ -15,33 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from models import DirectiveDocument
-from tests.review_helpers import DOCS, PASSWORDS, ROOT, copy_data_dir, csrf_of, make_data_dir
-
-
-@pytest.fixture(scope="module")
-def template_dir(tmp_path_factory) -> Path:
-    return make_data_dir(tmp_path_factory.mktemp("review-template") / "data")
-
-
-@pytest.fixture()
-def data_dir(template_dir, tmp_path) -> Path:
-    return copy_data_dir(template_dir, tmp_path / "data")
-
-
-@pytest.fixture()
-def sessions(data_dir):
-    from review.db import open_db
-
-    return open_db(None, data_dir)[1]
-
-
-@pytest.fixture()
-def client(data_dir, sessions):
-    from review.app import Settings, create_app
-
-    app = create_app(sessions, Settings(data_dir=data_dir, max_upload_mb=1))
-    with TestClient(app, base_url="http://127.0.0.1", follow_redirects=False) as c:
-        yield c
+from tests.review_helpers import DOCS, PASSWORDS, ROOT, csrf_of
 
 
 def login(client: TestClient, user: str, password: str | None = None):
