@@ -37,10 +37,19 @@ def section_kind(m: re.Match[str]) -> str:
     return "directive" if m.group("directive") else "narrative"
 
 
-@lru_cache(maxsize=1)
+def alternation(words: list[str]) -> str:
+    """A regex alternation of literal words, the longest first."""
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+
+@lru_cache(maxsize=4)
+def whole_words(key: str) -> re.Pattern[str]:
+    """Any word of the list ``key`` of resources/sections.yaml, as a whole word."""
+    return re.compile(r"(?<!\w)(?:" + alternation(section_tables()[key]) + r")(?!\w)")
+
+
 def _task_cues() -> re.Pattern[str]:
-    cues = sorted(section_tables()["task_cues"], key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, cues)) + r")(?!\w)")
+    return whole_words("task_cues")
 
 
 def is_fact(fold_s: str) -> bool:
@@ -159,10 +168,9 @@ def drop_table_duplicates(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @lru_cache(maxsize=1)
 def _prose_cue() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     t = section_tables()
-    alt = lambda words: "|".join(map(re.escape, sorted(words, key=len, reverse=True)))  # noqa: E731
     cue = re.compile(r"(?<!\w)(?:đề nghị|yêu cầu|giao(?: cho)?)(?!\w)")
-    before = re.compile(r"(?<!\w)(?:" + alt(t["cue_not_assigning_before"]) + r")\s*$")
-    after = re.compile(r"^\s*(?:" + alt(t["cue_not_assigning_after"]) + r")(?!\w)")
+    before = re.compile(r"(?<!\w)(?:" + alternation(t["cue_not_assigning_before"]) + r")\s*$")
+    after = re.compile(r"^\s*(?:" + alternation(t["cue_not_assigning_after"]) + r")(?!\w)")
     return cue, before, after
 
 
@@ -193,14 +201,9 @@ def closing_only(state: WorkingState, fold_s: str, a: int, b: int) -> bool:
         lo, hi = m.start - a, m.end - a
         if 0 <= lo < hi <= len(rest):
             rest = rest[:lo] + " " + rest[hi:]
-    rest = _closing_words().sub(" ", rest)
+    rest = whole_words("closing_words").sub(" ", rest)
     return len(re.findall(r"[^\W\d_]+", rest)) <= 2
 
-
-@lru_cache(maxsize=1)
-def _closing_words() -> re.Pattern[str]:
-    words = sorted(section_tables()["closing_words"], key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
 
 
 def prose_units(state: WorkingState, root: Item, default_directive: bool) -> list[tuple[Item, dict[str, Any], dict[str, Any]]]:
