@@ -61,11 +61,54 @@ def _fold_word(word: str) -> str:
 _WORD = re.compile(r"[^\W\d_]+")
 
 
+def _fold_slow(text: str) -> str:
+    return _WORD.sub(lambda m: _fold_word(m.group(0)), text.translate(_LOOKALIKE))
+
+
+def _tone_moves() -> dict[str, str]:
+    """'oà' → 'òa', 'oé' → 'óe', 'uý' → 'úy' (at the end of a word, not in 'quý')."""
+    moves: dict[str, str] = {}
+    for first, lasts in (("o", "ae"), ("u", "y")):
+        for last in lasts:
+            for tone in _TONES:
+                toned = unicodedata.normalize("NFC", last + tone)
+                moves[first + toned] = _with_tone(first, tone) + last
+    return moves
+
+
+_MOVES = _tone_moves()
+_LOOKALIKE_PAIRS = [(chr(k), str(v)) for k, v in _LOOKALIKE.items()]
+
+
+def _lookalikes(s: str) -> str:
+    # str.replace per character present: far faster than str.translate on
+    # non-ASCII text (which looks every character up in a dict)
+    for c, to in _LOOKALIKE_PAIRS:
+        if c in s:
+            s = s.replace(c, to)
+    return s
+
+
 def fold(text: str) -> str:
     """Lowercase, one tone placement, look-alikes mapped; same length as ``text``."""
-    # every step maps one character to one character (_fold_word keeps a
-    # character whose lowercase would be longer), so offsets carry over
-    return _WORD.sub(lambda m: _fold_word(m.group(0)), text.translate(_LOOKALIKE))
+    low = _lookalikes(text).lower()
+    if len(low) != len(text):  # a letter whose lowercase is longer ("İ"): word by word
+        return _fold_slow(text)
+    low = _lookalikes(low)
+    chars: list[str] | None = None
+    for pair, moved in _MOVES.items():
+        i = low.find(pair)
+        while i >= 0:
+            j = i + 2
+            # the pair ends the word, and 'u' is not part of the onset 'qu'
+            if not (j < len(low) and low[j].isalpha() and not low[j].isdigit()) and not (
+                pair[0] == "u" and i > 0 and low[i - 1] == "q"
+            ):
+                if chars is None:
+                    chars = list(low)
+                chars[i], chars[i + 1] = moved[0], moved[1]
+            i = low.find(pair, j)
+    return low if chars is None else "".join(chars)
 
 
 def ascii_fold(text: str) -> str:

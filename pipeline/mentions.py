@@ -1,6 +1,6 @@
 """Organisation mentions in a document: the agency list (resources/agencies.yaml,
-agency_groups.yaml) matched with a spaCy PhraseMatcher (blank "xx" pipeline) on
-the folded text, plus patterns for names not on the list (Công ty …, Ban Quản lý
+agency_groups.yaml) matched token by token on the folded text (a trie of the
+names' tokens; longest match first, as spaCy's PhraseMatcher + filter_spans did), plus patterns for names not on the list (Công ty …, Ban Quản lý
 dự án …, "các Sở: A, B"). Found once per document and kept on the state; shared
 by the stages that cut tasks and assign roles (no stage imports another).
 Names are kept as the document writes them; the list entry is the mention's key.
@@ -19,6 +19,8 @@ from pipeline.state import WorkingState
 from pipeline.textview import collapse
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
+_BLANKS = re.compile(r"[ \t]+")
+_NEXT_WORD = re.compile(r"[ \t]+([^\W_][\w&-]*)")
 LOCALITY_END = ("tỉnh", "huyện", "xã", "phường", "thành phố", "thị xã", "quận", "thị trấn", "đặc khu")
 @lru_cache(maxsize=1)
 def _naming() -> tuple[re.Pattern[str], list[str], int]:
@@ -49,10 +51,10 @@ def _qualifiers(key: str = "group_qualifiers") -> list[str]:
 
 def group_qualifier_end(fold: str, e: int, end: int, key: str = "group_qualifiers") -> int:
     """A group phrase keeps its qualifier as written: 'các đơn vị' + 'có liên quan'."""
-    m = re.match(r"[ \t]+", fold[e:end])
+    m = _BLANKS.match(fold, e, end)
     if not m:
         return e
-    p = e + m.end()
+    p = m.end()
     for q in _qualifiers(key):
         if fold.startswith(q, p) and not fold[p + len(q) : p + len(q) + 1].isalnum() and p + len(q) <= end:
             return p + len(q)
@@ -67,15 +69,17 @@ def extend_phrase(text: str, fold: str, e: int, end: int, max_words: int | None 
     pos = e
     words = 0
     while words < limit:
-        m = re.match(r"[ \t]+([^\W_][\w&-]*)", text[pos:end])
+        m = _NEXT_WORD.match(text, pos, end)
         if not m:
             break
-        w_start = pos + m.start(1)
-        rest = fold[w_start:end]
+        w_start = m.start(1)
         capital = text[w_start].isupper() or text[w_start].isdigit()
-        if not capital and any(rest.startswith(sw) and not rest[len(sw) : len(sw) + 1].isalnum() for sw in stops):
+        if not capital and any(
+            fold.startswith(sw, w_start, end) and not fold[w_start + len(sw) : min(end, w_start + len(sw) + 1)].isalnum()
+            for sw in stops
+        ):
             break
-        pos = pos + m.end()
+        pos = m.end()
         words += 1
     return pos
 
@@ -96,7 +100,7 @@ class Mention:
 
 
 class Gazetteer:
-    """Names and aliases → canonical names, matched with spaCy on folded text."""
+    """Names and aliases → canonical names, matched token by token on folded text."""
 
     def __init__(
         self,
@@ -106,11 +110,9 @@ class Gazetteer:
         provinces: list[str] | None = None,
     ):
         provinces = provinces or []
-        import spacy
-        from spacy.matcher import PhraseMatcher
-
-        self.nlp = spacy.blank("xx")
-        self.matcher = PhraseMatcher(self.nlp.vocab)
+        # a trie of token sequences: token → child node; the key "" holds the
+        # folded name that ends there (the first one added for that sequence)
+        self.trie: dict[str, Any] = {}
         self.canon: dict[str, tuple[str, str, str]] = {}
         for e in entries:
             names = [e["name"], *(e.get("aliases") or [])]
@@ -133,31 +135,48 @@ class Gazetteer:
         if not f or f in self.canon:
             return
         self.canon[f] = (key, canonical, level)
-        self.matcher.add(f, [self._doc(f)[0]])
+        node = self.trie
+        for tok in TOKEN.findall(f):
+            node = node.setdefault(tok, {})
+        node.setdefault("", f)
 
-    def _doc(self, s: str) -> tuple[Any, list[tuple[int, int]]]:
-        """Our own tokens (words and punctuation; any whitespace between them),
-        so a name broken over lines or padded with spaces still matches."""
-        from spacy.tokens import Doc
-
-        toks = [(m.start(), m.end()) for m in TOKEN.finditer(s)]
-        words = [s[a:b] for a, b in toks] or [" "]
-        return Doc(self.nlp.vocab, words=words, spaces=[True] * len(words)), toks
+    def _spans(self, sub: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
+        """Our own tokens (words and punctuation; any whitespace between them, so
+        a name broken over lines or padded with spaces still matches) and the
+        names found on them: the longest first, then the earliest; a name that
+        overlaps one already taken is dropped."""
+        toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(sub)]
+        words = [t[2] for t in toks]
+        found: list[tuple[int, int, str]] = []
+        trie = self.trie
+        for i, w in enumerate(words):
+            node = trie.get(w)
+            j = i
+            while node is not None:
+                j += 1
+                name = node.get("")
+                if name is not None:
+                    found.append((i, j, name))
+                if j >= len(words):
+                    break
+                node = node.get(words[j])
+        found.sort(key=lambda sp: (sp[1] - sp[0], -sp[0]), reverse=True)
+        kept: list[tuple[int, int, str]] = []
+        seen: set[int] = set()
+        for a, b, name in found:
+            if a not in seen and b - 1 not in seen:
+                kept.append((a, b, name))
+                seen.update(range(a, b))
+        kept.sort()
+        return kept, [(a, b) for a, b, _ in toks]
 
     def find(self, text: str, fold: str, start: int = 0, end: int | None = None) -> list[Mention]:
-        from spacy.util import filter_spans
-
         end = len(text) if end is None else end
-        sub = fold[start:end]
-        doc, toks = self._doc(sub)
-        spans = []
-        for mid, a, b in self.matcher(doc):
-            spans.append(doc[a:b])
-            spans[-1].label_ = self.nlp.vocab.strings[mid]
+        spans, toks = self._spans(fold[start:end])
         out: list[Mention] = []
-        for sp in filter_spans(spans):
-            key, canonical, level = self.canon[sp.label_]
-            s, e = start + toks[sp.start][0], start + toks[sp.end - 1][1]
+        for ta, tb, label in spans:
+            key, canonical, level = self.canon[label]
+            s, e = start + toks[ta][0], start + toks[tb - 1][1]
             # "Ủy ban nhân dân tỉnh" + "Quảng Nam": extend over the place name
             if level != "group" and fold[s:e].endswith(LOCALITY_END):
                 place = locality_after(text, fold, e, end, province_level=fold[s:e].endswith(("tỉnh", "thành phố")))
@@ -299,10 +318,10 @@ def province_names() -> list[str]:
 
 def locality_after(text: str, fold: str, e: int, end: int, province_level: bool) -> int | None:
     """End offset of the place name that follows 'tỉnh'/'xã' …, or None."""
-    m = re.match(r"[ \t]+", text[e:end])
+    m = _BLANKS.match(text, e, end)
     if not m:
         return None
-    p = e + m.end()
+    p = m.end()
     if province_level:
         for n in province_names():
             if fold.startswith(n, p) and not fold[p + len(n) : p + len(n) + 1].isalpha():

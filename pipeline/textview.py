@@ -4,7 +4,6 @@ searched with regexes while every match still maps back to offsets in the text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -58,12 +57,9 @@ class View:
         return collapse(self.s)
 
 
-_WS = re.compile(r"\s+")
-
-
 def collapse(s: str) -> str:
     """Whitespace runs to one space, stripped."""
-    return _WS.sub(" ", s).strip()
+    return " ".join(s.split())  # str.split() splits on the same whitespace as \s
 
 
 def strip_segment(text: str, seg: Segment, chars: str | None = None) -> Segment:

@@ -184,6 +184,29 @@ def test_name_goes_on_over_place_and_number_on_its_line():
     assert all(m.name.upper() != caps for m in g.find(caps, fold(caps)))
 
 
+def test_gazetteer_takes_the_longest_listed_name_across_line_breaks():
+    """The token trie: the longest listed name wins over the shorter one inside
+    it ('Sở Tài chính' vs 'Tài chính'), overlapping names are not both taken,
+    and a name broken over a line or padded with spaces still matches."""
+    from pipeline.folding import fold
+    from pipeline.mentions import Gazetteer
+
+    g = Gazetteer(
+        [
+            {"id": "stc", "name": "Sở Tài chính"},
+            {"id": "tc", "name": "Tài chính"},
+            {"id": "ct", "name": "Cục Thuế"},
+            {"id": "x", "name": "chính và Cục Thuế"},
+        ],
+        [],
+        [],
+    )
+    s = "Giao Sở Tài\n   chính phối hợp với Cục Thuế."
+    assert [(m.name, m.key) for m in g.find(s, fold(s))] == [("Sở Tài chính", "stc"), ("Cục Thuế", "ct")]
+    # overlapping names: the longer one ("chính và Cục Thuế") only
+    s = "Giao Sở Tài chính và Cục Thuế."
+    assert [m.key for m in g.find(s, fold(s))] == ["x"]
+
 NESTED = """\
 CHỈ THỊ
 Về phát triển các khu công nghiệp

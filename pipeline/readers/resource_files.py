@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from pipeline.resources import load
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
@@ -14,8 +14,7 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 @cache
 def load_resource(name: str) -> dict[str, Any]:
     """Return the parsed YAML file ``resources/<name>.yaml``."""
-    with open(RESOURCES / f"{name}.yaml", encoding="utf-8") as f:
-        data = yaml.safe_load(f)
+    data = load(f"{name}.yaml")
     if not isinstance(data, dict) or "source" not in data:
         raise ValueError(f"resource {name}.yaml has no 'source' key")
     return data

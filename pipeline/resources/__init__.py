@@ -8,9 +8,13 @@ from typing import Any
 
 import yaml
 
+# libyaml's safe loader (when PyYAML is built with it) parses the agency lists
+# about ten times faster than the pure-Python one; both build the same objects
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @cache
 def load(name: str) -> Any:
     """Parse ``pipeline/resources/<name>`` (a YAML file)."""
     with resources.files(__package__).joinpath(name).open("r", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=_LOADER)  # noqa: S506 - a safe loader

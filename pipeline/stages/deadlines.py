@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pipeline.folding import fold as fold_text
@@ -159,7 +159,9 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
             out.append({"kind": "by" if by else "in", "date": iso, "at": m.start(), "end": m.end(), "rank": 0.5})
         taken.append((m.start(), m.end()))
     for key, month in P["halves"].items():
-        for m in re.finditer(re.escape(key) + r"\s*(?P<y>20\d{2})?", f):
+        if key not in f:
+            continue
+        for m in _cue_pattern(re.escape(key), r"\s*(?P<y>20\d{2})?").finditer(f):
             if not free(m.start(), m.end()) or not (m.group("y") or issue_year):
                 continue
             y = int(m.group("y")) if m.group("y") else issue_year
@@ -211,7 +213,9 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
             taken.append((m.start(), m.end()))
     for kind, rank in (("recurring", 2), ("asap", 3)):
         for cue in P[kind]:
-            for m in re.finditer(r"(?<!\w)" + re.escape(cue) + r"(?!\w)", f):
+            if cue not in f:  # most phrases are in no task: skip their regex
+                continue
+            for m in _cue_pattern(r"(?<!\w)" + re.escape(cue), r"(?!\w)").finditer(f):
                 if not free(m.start(), m.end()):
                     continue
                 if not cell and not _governs(f, m.start(), m.end()):
@@ -221,6 +225,12 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
                 out.append({"kind": kind, "date": None, "at": m.start(), "end": m.end(), "rank": rank})
                 taken.append((m.start(), m.end()))
     return out
+
+
+@cache
+def _cue_pattern(head: str, tail: str) -> re.Pattern[str]:
+    """A phrase's pattern, compiled once (``head`` is escaped by the caller)."""
+    return re.compile(head + tail)
 
 
 def _opens(f: str, pos: int) -> bool:

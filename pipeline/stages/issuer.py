@@ -30,9 +30,9 @@ def province_of(state: WorkingState) -> str | None:
         return place
     counts: Counter[str] = Counter()
     for m in re.finditer(r"tỉnh\s+([A-ZĐÀ-Ỹ][\wà-ỹ]*(?:\s+[A-ZĐÀ-Ỹ][\wà-ỹ]*){0,2})", state.text):
-        cand = m.group(1)
+        cand = fold_text(m.group(1))
         for n in names:
-            if fold_text(cand).startswith(n):
+            if cand.startswith(n):
                 counts[state.text[m.start(1) : m.start(1) + len(n)]] += 1
                 break
     return counts.most_common(1)[0][0] if counts else None
