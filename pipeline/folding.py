@@ -120,10 +120,17 @@ def ascii_fold(text: str) -> str:
 
 def caps_share(s: str) -> float:
     """Share of the letters of ``s`` that are uppercase (0 when it has none)."""
-    letters = [c for c in s if c.isalpha()]
-    return sum(c.isupper() for c in letters) / len(letters) if letters else 0.0
+    letters, upper = letter_counts(s)
+    return upper / letters if letters else 0.0
+
+
+def letter_counts(s: str) -> tuple[int, int]:
+    """(letters, uppercase letters) of ``s`` (builtin filter/map: no Python loop per character)."""
+    letters = list(filter(str.isalpha, s))
+    return len(letters), sum(map(str.isupper, letters))
 
 
 def is_caps(s: str, share: float = 0.8) -> bool:
     """A caps line ("KT. CHỦ TỊCH"): at least two letters, mostly uppercase."""
-    return sum(c.isalpha() for c in s) >= 2 and caps_share(s) >= share
+    letters, upper = letter_counts(s)
+    return letters >= 2 and upper >= share * letters

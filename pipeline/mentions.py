@@ -11,14 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate, compress
+from operator import not_
 from typing import Any
 
 from pipeline.folding import fold as fold_text
+from pipeline.folding import letter_counts
 from pipeline.resources import load
 from pipeline.state import WorkingState
 from pipeline.textview import collapse
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
+PIECE = re.compile(r"\s+|\w+|[^\w\s]")  # TOKEN and the whitespace between tokens
 _BLANKS = re.compile(r"[ \t]+")
 _NEXT_WORD = re.compile(r"[ \t]+([^\W_][\w&-]*)")
 LOCALITY_END = ("tỉnh", "huyện", "xã", "phường", "thành phố", "thị xã", "quận", "thị trấn", "đặc khu")
@@ -145,19 +149,23 @@ class Gazetteer:
         a name broken over lines or padded with spaces still matches) and the
         names found on them: the longest first, then the earliest; a name that
         overlaps one already taken is dropped."""
-        toks = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(sub)]
-        words = [t[2] for t in toks]
+        # whitespace runs and tokens in one C-level pass; offsets by accumulate
+        pieces = PIECE.findall(sub)
+        ends = list(accumulate(map(len, pieces)))
+        at = list(compress(range(len(pieces)), map(not_, map(str.isspace, pieces))))
+        words = [pieces[k] for k in at]
         found: list[tuple[int, int, str]] = []
         trie = self.trie
-        for i, w in enumerate(words):
-            node = trie.get(w)
+        n = len(words)
+        for i in compress(range(n), map(trie.__contains__, words)):
+            node = trie[words[i]]
             j = i
             while node is not None:
                 j += 1
                 name = node.get("")
                 if name is not None:
                     found.append((i, j, name))
-                if j >= len(words):
+                if j >= n:
                     break
                 node = node.get(words[j])
         found.sort(key=lambda sp: (sp[1] - sp[0], -sp[0]), reverse=True)
@@ -168,15 +176,15 @@ class Gazetteer:
                 kept.append((a, b, name))
                 seen.update(range(a, b))
         kept.sort()
-        return kept, [(a, b) for a, b, _ in toks]
+        return kept, [(ends[at[a]] - len(words[a]), ends[at[b - 1]]) for a, b, _ in kept]
 
     def find(self, text: str, fold: str, start: int = 0, end: int | None = None) -> list[Mention]:
         end = len(text) if end is None else end
-        spans, toks = self._spans(fold[start:end])
+        spans, offsets = self._spans(fold[start:end])
         out: list[Mention] = []
-        for ta, tb, label in spans:
+        for (_, _, label), (sa, ea) in zip(spans, offsets, strict=True):
             key, canonical, level = self.canon[label]
-            s, e = start + toks[ta][0], start + toks[tb - 1][1]
+            s, e = start + sa, start + ea
             # "Ủy ban nhân dân tỉnh" + "Quảng Nam": extend over the place name
             if level != "group" and fold[s:e].endswith(LOCALITY_END):
                 place = locality_after(text, fold, e, end, province_level=fold[s:e].endswith(("tỉnh", "thành phố")))
@@ -265,7 +273,8 @@ def name_tail_end(text: str, e: int, end: int) -> int:
     a number ('Chi cục Hải quan khu vực XIII'). An all-capitals name (a
     heading) is left as it is."""
     name = text[max(0, e - 40) : e]
-    if sum(c.isupper() for c in name) > 0.6 * max(1, sum(c.isalpha() for c in name)):
+    letters, upper = letter_counts(name)
+    if sum(map(str.isupper, name)) > 0.6 * max(1, letters):
         return e
     m = _LOCALITY_WORD.match(text, e, end)
     if m:

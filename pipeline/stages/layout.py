@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.folding import is_caps
+from pipeline.folding import is_caps, letter_counts
 from pipeline.stage import Stage
 from pipeline.state import Line, WorkingState
 from pipeline.textview import Segment, strip_segment
@@ -123,8 +123,8 @@ def _looks_like_title_or_body(text: str, ln: Line) -> bool:
     s = text[ln.seg.start : ln.seg.end].strip().strip("#*_ ")
     if not s:
         return False
-    letters = [c for c in s if c.isalpha()]
-    caps = len(letters) >= 4 and all(c.isupper() for c in letters)
+    letters, upper = letter_counts(s)
+    caps = letters >= 4 and upper == letters
     return caps or len(s) > 70 and ln.indent < 3
 
 

@@ -153,8 +153,13 @@ def not_vietnamese(text: str) -> str | None:
 
     sample = text[:SAMPLE_CHARS]
     words = _LETTER_WORD.findall(sample)
-    if len(words) >= 40 and sum(1 for w in words if _VI_MARKED.search(w)) / len(words) >= 0.05:
-        return None
+    if len(words) >= 40:
+        need, marked = 0.05 * len(words), 0
+        for w in words:  # stops as soon as enough words carry Vietnamese marks
+            if _VI_MARKED.search(w):
+                marked += 1
+                if marked >= need:
+                    return None
     validity, judged = text_validity(sample)
     if validity * judged < MIN_SYLLABLES:
         return "it has no Vietnamese words (binary data, a key or certificate, or another kind of file?)"

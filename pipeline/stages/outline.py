@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.folding import letter_counts
 from pipeline.items import BULLETS, HEADING_KINDS, Item, section_tables
 from pipeline.stage import Stage
 from pipeline.state import Line, WorkingState
@@ -243,8 +244,8 @@ def _heading_line(s: str) -> bool:
     s = s.strip()
     if s.startswith("#") or (s.startswith("**") and s.endswith("**")):
         return True
-    letters = [c for c in s if c.isalpha()]
-    return len(letters) >= 6 and all(c.isupper() for c in letters)
+    letters, upper = letter_counts(s)
+    return letters >= 6 and upper == letters
 
 
 def _is_list_boundary(state: WorkingState, s: str, current: Item) -> bool:

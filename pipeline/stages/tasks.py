@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from pipeline.folding import fold as fold_text
+from pipeline.folding import letter_counts
 from pipeline.items import HEADING_KINDS, Item, intro_before, item_fold, item_text, section_tables
 from pipeline.mentions import LEAD_VERB_AFTER, SPEAKER_AFTER, addressee_only, mentions_in
 from pipeline.stage import Stage
@@ -75,8 +76,8 @@ def _is_headingish(state: WorkingState, item: Item) -> bool:
     got = memo.get(id(item))
     if got is None:
         s = collapse(item_text(state, item).s)
-        letters = [c for c in s if c.isalpha()]
-        caps = bool(letters) and sum(c.isupper() for c in letters) > 0.8 * len(letters)
+        letters, upper = letter_counts(s)
+        caps = letters > 0 and upper > 0.8 * letters
         got = memo[id(item)] = item.kind in HEADING_KINDS or caps or (bool(item.children) and len(s) < 160)
     return got
 
