@@ -91,6 +91,14 @@ def _lookalikes(s: str) -> str:
 
 def fold(text: str) -> str:
     """Lowercase, one tone placement, look-alikes mapped; same length as ``text``."""
+    # names, cells and phrases are folded again and again: short strings are cached
+    return _fold_short(text) if len(text) <= SHORT else _fold(text)
+
+
+SHORT = 200
+
+
+def _fold(text: str) -> str:
     low = _lookalikes(text).lower()
     if len(low) != len(text):  # a letter whose lowercase is longer ("İ"): word by word
         return _fold_slow(text)
@@ -109,6 +117,9 @@ def fold(text: str) -> str:
                 chars[i], chars[i + 1] = moved[0], moved[1]
             i = low.find(pair, j)
     return low if chars is None else "".join(chars)
+
+
+_fold_short = lru_cache(maxsize=1 << 15)(_fold)
 
 
 def ascii_fold(text: str) -> str:

@@ -84,7 +84,8 @@ def item_fold(state: WorkingState, item: Item) -> str:
     memo = state.folds
     f = memo.get(id(item))
     if f is None:
-        f = memo[id(item)] = collapse(View.join(state.fold, item.segs, sep=" ").s)
+        fold = state.fold
+        f = memo[id(item)] = collapse(" ".join(fold[g.start : g.end] for g in item.segs if g.end > g.start))
     return f
 
 

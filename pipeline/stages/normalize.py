@@ -12,7 +12,7 @@ from pipeline.stage import Stage
 from pipeline.state import Line, WorkingState
 from pipeline.textview import Segment
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 _PAGE_NUMBER = re.compile(r"^\s*(?:[-–]\s*)?(?:trang\s*)?(?P<n>\d{1,3})(?:\s*[-–])?\s*$", re.I)
 _FRAMED_PAGE = re.compile(r"^\s*(?:[-–]\s*\d{1,3}\s*[-–]|trang\s*\d{1,3}(?:\s*/\s*\d{1,3})?)\s*$", re.I)
 _CHROME = re.compile(
@@ -20,12 +20,16 @@ _CHROME = re.compile(
     re.I,
 )
 # a page break written as a line by a converter ("--- PAGE BREAK ---", "<!-- pagebreak -->")
+_NOISE_FIRST = frozenset("-–=<[pPtToOxX*")
 _PAGE_MARK = re.compile(r"^\s*(?:-{2,}|={2,}|<!--)?\s*\[?(?:page[ _-]?break)\]?\s*(?:-{2,}|={2,}|-->)?\s*$", re.I)
 
 
 def clean_text(raw: str) -> str:
     """NFC, invisible characters dropped, CR/LF and tabs unified, NBSP to space."""
-    text = unicodedata.normalize("NFC", raw).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFC", raw)
+    for c in _INVISIBLE_CHARS:  # str.replace per character present: str.translate
+        if c in text:  # with a dict looks up every character of the text
+            text = text.replace(c, "")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
     return text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2007", " ")
 
@@ -74,8 +78,10 @@ def text_to_lines(text: str) -> list[Line]:
             body = text[a:b].replace("\f", " ")
             stripped = body.strip()
             indent = len(body) - len(body.lstrip(" "))
-            mark = bool(stripped) and bool(_PAGE_MARK.match(stripped))
-            noise = mark or bool(stripped) and (bool(_FRAMED_PAGE.match(stripped)) or bool(_CHROME.match(stripped)))
+            # page marks, framed page numbers and web chrome start with one of _NOISE_FIRST
+            maybe = bool(stripped) and stripped[0] in _NOISE_FIRST
+            mark = maybe and bool(_PAGE_MARK.match(stripped))
+            noise = mark or maybe and (bool(_FRAMED_PAGE.match(stripped)) or bool(_CHROME.match(stripped)))
             lines.append(Line(Segment(a, b), page, indent, noise))
             if mark:
                 page += 1
