@@ -365,12 +365,30 @@ SPEAKER_AFTER = re.compile(r"^[\s,]*(?:[^\W\d_]+\s+){0,4}?(?:yêu cầu|đề ng
 
 
 
+_JOINERS = (
+    "và|các|với|cùng|thủ trưởng|giám đốc|chủ tịch|lãnh đạo|đề nghị|yêu cầu|giao|cho|của|thuộc|tỉnh|trách nhiệm|"
+    "nhiệm vụ|có|chủ trì|thực hiện|như sau|sau|tổ chức|triển khai|một số nội dung|nội dung"
+)
+_JOINER_RX = re.compile(r"\b(?:" + _JOINERS + r"|\d+)\b")
+_JOINER_WORDS = frozenset(w for p in _JOINERS.split("|") for w in p.split())
+_LETTER_RUN = re.compile(r"[^\W_]+")
+
+
 def addressee_only(agency_spans: list[tuple[int, int]], s: str) -> bool:
     """True when the text is only names of organisations (and punctuation/joiners)."""
     rest = s
     for a, b in sorted(agency_spans, reverse=True):
         rest = rest[:a] + " " + rest[b:]
-    rest = re.sub(r"\b(?:và|các|với|cùng|thủ trưởng|giám đốc|chủ tịch|lãnh đạo|đề nghị|yêu cầu|giao|cho|của|thuộc|tỉnh|trách nhiệm|nhiệm vụ|có|chủ trì|thực hiện|như sau|sau|tổ chức|triển khai|một số nội dung|nội dung|\d+)\b", " ", fold_text(rest))
+    rest = fold_text(rest)
+    # a word that is no joiner (nor a number) always stays: two of them and the
+    # text is more than names (most task texts stop here, before the regex)
+    others = 0
+    for w in _LETTER_RUN.findall(rest):
+        if w not in _JOINER_WORDS and not w.isdigit():
+            others += 1
+            if others > 1:
+                return False
+    rest = _JOINER_RX.sub(" ", rest)
     rest = re.sub(r"[\W_]+", " ", rest).strip()
     return len(rest.split()) <= 1
 
