@@ -158,3 +158,26 @@ def test_illegible_handwritten_serial_keeps_the_notation_and_spans_the_ink():
     a, b = doc.spans["number"]
     assert doc.text[a:b].startswith("Số:") and doc.text[a:b].endswith("CT-UBND")
     assert "number-illegible" in [w.code for w in doc.warnings]
+
+
+@pytest.mark.parametrize(
+    "line,number,place",
+    [
+        ("Số: 476/UBND Châu Thành, ngày 14 tháng 6 năm 2017", "476/UBND", "Châu Thành"),
+        ("Số:470/TCT-TTKT Hà Nội, ngày 05 tháng 5 năm 2020", "470/TCT-TTKT", "Hà Nội"),
+    ],
+)
+def test_number_and_place_on_one_line_without_a_column_gap(line, number, place):
+    """Web text puts the number and the place-and-date on one line with single
+    spaces: the place is the words before ', ngày', never the tail of the number."""
+    text = (
+        "ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "HUYỆN CHÂU THÀNH Độc lập - Tự do - Hạnh phúc\n\n"
+        f"{line}\n\n"
+        "V/v hưởng ứng ngày vệ sinh yêu nước\n\n"
+        "Kính gửi: Các cơ quan, đơn vị trên địa bàn huyện.\n\n"
+        "Ủy ban nhân dân huyện đề nghị các cơ quan tổ chức thực hiện trước ngày 30/6/2017.\n"
+    )
+    doc = extract_text(text)
+    assert doc.number is not None and doc.number.raw == number
+    assert doc.place == place

@@ -172,7 +172,7 @@ def _columns(text: str, fold: str, block: list[Line]) -> tuple[list[Segment], li
     return left, right
 
 
-_PLACE_DATE = re.compile(r"(?:[^\W\d_][\w.-]*\s+){0,3}[^\W\d_][\w.-]*,\s*ngày")
+_PLACE_DATE = re.compile(r"(?<!\S)(?:[^\W\d_][\w.-]*\s+){0,3}[^\W\d_][\w.-]*,\s*ngày")  # words, not the tail of "476/UBND"
 
 
 def _run_in_cut(f: str) -> int:
