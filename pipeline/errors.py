@@ -58,6 +58,7 @@ CODES: dict[str, tuple[str, str]] = {
     "legacy-encoding": ("info", "text was converted from a legacy Vietnamese encoding"),
     "glyph-repair": ("info", "wrong glyphs of the PDF's fonts were repaired"),
     "diacritics-reattached": ("info", "tone marks detached from their words by a conversion were put back"),
+    "ocr-tones-restored": ("info", "tone marks OCR dropped over â/ê/ô were put back from the word list"),
     "ocr-skipped": ("warning", "pages needed OCR but OCR was turned off; their text is missing"),
     "signature-stamp-removed": ("info", "e-signature stamp text was moved from the body to meta signed_by/signed_at"),
     "arrival-stamp-removed": ("info", "an arrival stamp (CÔNG VĂN ĐẾN, Số, Ngày) was removed from OCR text"),

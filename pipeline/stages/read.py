@@ -54,6 +54,14 @@ class Read(Stage):
         reason = too_long(len(state.raw.text))
         if reason:
             raise InputError(state.path or "text", reason)
+        if state.raw.ocr:
+            from pipeline.ocr_correct import correct_ocr_tones
+
+            state.raw.text, fixed = correct_ocr_tones(state.raw.text)
+            if fixed:
+                state.raw.warnings.append(
+                    ("ocr-tones-restored", f"{fixed} words OCR read without the tone mark over â/ê/ô were corrected from the word list")
+                )
         state.warnings.extend(state.raw.warnings)
         for k, v in state.raw.timings.items():
             state.timings[f"read:{k}"] = v

@@ -1,0 +1,35 @@
+"""OCR post-correction of the tone marks tesseract drops over â/ê/ô."""
+
+from pipeline import extract_text
+from pipeline.ocr_correct import correct_ocr_tones
+
+
+def test_dropped_tones_over_a_circumflex_are_put_back_from_the_word_list():
+    text = "V/v đăng ký bô sung nội dung; sản xuât, vận chuyên; sự cô mạng tỉnh Lâm Đông. Têt nguyên đán"
+    fixed, n = correct_ocr_tones(text)
+    assert fixed == "V/v đăng ký bổ sung nội dung; sản xuất, vận chuyển; sự cố mạng tỉnh Lâm Đồng. Tết nguyên đán"
+    assert n == 6
+    assert len(fixed) == len(text)  # offsets and word boxes stay valid
+
+
+def test_letter_case_is_kept():
+    assert correct_ocr_tones("CÔNG AN TỈNH LÂM ĐÔNG")[0] == "CÔNG AN TỈNH LÂM ĐỒNG"
+
+
+def test_words_that_already_form_a_word_or_have_no_evidence_stay():
+    for text in [
+        "phía Đông Nam của tỉnh",  # "đông nam" is a word: nothing to correct
+        "Ông Lê Thanh Liêm",  # a person's name (a run of capitalised words)
+        "bô",  # no neighbour: no evidence
+        "kho vật liệu nô công nghiệp",  # no toned form makes a word with a neighbour
+    ]:
+        assert correct_ocr_tones(text) == (text, 0), text
+
+
+def test_typed_text_is_never_corrected():
+    """Only OCR text is corrected: a typed 'bô sung' is what the author wrote."""
+    text = (
+        "ỦY BAN NHÂN DÂN\nTỈNH AN GIANG\nSố: 1/UBND-VP\nV/v bô sung nhiệm vụ\n"
+        "Kính gửi: Sở Nội vụ.\nGiao Sở Tài chính chủ trì thực hiện trước ngày 30/6/2025.\n"
+    )
+    assert extract_text(text).subject == "bô sung nhiệm vụ"
