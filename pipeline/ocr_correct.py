@@ -13,8 +13,12 @@ A word is corrected only when all of these hold:
   names of pipeline/resources);
 - exactly one toned form of it is a syllable of the list and forms such a word
   with a neighbour;
-- it is not inside a run of capitalised words (a person's name: "Lê" in "Ông
-  Lê Thanh Liêm" stays).
+- next to another capitalised word (a proper name) only the agency and
+  province names count as evidence ("Lâm Đông" becomes "Lâm Đồng"; "Lê" in
+  "Ông Lê Thanh Liêm" and "Long Biên" stay).
+Neighbours are the words before and after, on the same line or across one line
+break; a function word (resources/ocr_correction.yaml: và, của, vào, để …) is
+no neighbour, its two-syllable entries ("vào sống") prove nothing.
 
 The correction keeps the length of the text (one precomposed letter for
 another) and the letter case, so offsets and word boxes still match.
@@ -31,13 +35,14 @@ from pipeline.folding import fold
 _CIRCUMFLEX = {"â": "a", "ê": "e", "ô": "o"}
 _TONES = ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
 _WORD = re.compile(r"[^\W\d_]+")
-_BETWEEN = re.compile(r"[ \t]+")
+# neighbours: words apart by spaces or one line break (a wrapped line), not a blank line
+_BETWEEN = re.compile(r"[ \t]+|[ \t]*\n[ \t]*")
 
 
 @lru_cache(maxsize=1)
-def _lexicon() -> tuple[frozenset[str], frozenset[str]]:
-    """(folded syllables, folded two-syllable words): the word list plus the
-    syllable pairs of the agency, group and province names."""
+def _lexicon() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(folded syllables, folded two-syllable words of the word list and the
+    names, folded syllable pairs of the agency, group and province names)."""
     from pipeline.readers.diacritics import _lexicon as viet74k
     from pipeline.resources import load
 
@@ -56,7 +61,15 @@ def _lexicon() -> tuple[frozenset[str], frozenset[str]]:
     return (
         frozenset(fold(s) for s in syllables),
         frozenset(fold(p) for p in pairs) | frozenset(extra),
+        frozenset(extra),
     )
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> frozenset[str]:
+    from pipeline.resources import load
+
+    return frozenset(fold(w) for w in load("ocr_correction.yaml")["function_words"])
 
 
 def _toned(low: str) -> list[str]:
@@ -79,46 +92,50 @@ def _with_case(word: str, low: str) -> str:
 
 def correct_ocr_tones(text: str) -> tuple[str, int]:
     """The text with the dropped tone marks put back, and how many words changed."""
-    syllables, pairs = _lexicon()
-    if not pairs:
+    syllables, all_pairs, name_pairs = _lexicon()
+    if not all_pairs:
         return text, 0
     out = list(text)
     changed = 0
-    for line in re.finditer(r"[^\n\f]+", text):
-        words = list(_WORD.finditer(text, line.start(), line.end()))
-        for i, m in enumerate(words):
-            word = m.group()
-            low = word.lower()
-            if len(low) != len(word) or not _toneless_circumflex(low):
-                continue
-            if word.isupper() and len(word) > 1 and not word.isalpha():
-                continue
-            left = words[i - 1].group().lower() if i and _BETWEEN.fullmatch(text, words[i - 1].end(), m.start()) else None
-            right = (
-                words[i + 1].group().lower()
-                if i + 1 < len(words) and _BETWEEN.fullmatch(text, m.end(), words[i + 1].start())
-                else None
+    words = list(_WORD.finditer(text))
+    for i, m in enumerate(words):
+        word = m.group()
+        low = word.lower()
+        if len(low) != len(word) or not _toneless_circumflex(low):
+            continue
+        left_m = words[i - 1] if i and _BETWEEN.fullmatch(text, words[i - 1].end(), m.start()) else None
+        right_m = words[i + 1] if i + 1 < len(words) and _BETWEEN.fullmatch(text, m.end(), words[i + 1].start()) else None
+        if left_m is None and right_m is None:
+            continue
+        left = left_m.group().lower() if left_m else None
+        right = right_m.group().lower() if right_m else None
+        # a pair with a function word ("vào sống", "biển và") proves nothing
+        weak = _function_words()
+        left = None if left is not None and fold(left) in weak else left
+        right = None if right is not None and fold(right) in weak else right
+        if left is None and right is None:
+            continue
+        # a capitalised word next to another is part of a proper name: only the
+        # agency and province names are evidence there ("Lâm Đông" → "Lâm Đồng",
+        # but "Long Biên", "Nguyễn Hồng Vân" stay)
+        proper = word.istitle() and any(x is not None and x.group().istitle() for x in (left_m, right_m))
+        pairs = name_pairs if proper else all_pairs
+
+        def forms_word(s: str, left: str | None = left, right: str | None = right, pairs: frozenset[str] = pairs) -> bool:
+            return (left is not None and fold(f"{left} {s}") in pairs) or (
+                right is not None and fold(f"{s} {right}") in pairs
             )
-            if left is None and right is None:
-                continue
-            if word.istitle() and left is not None and right is not None and (
-                words[i - 1].group().istitle() and words[i + 1].group().istitle()
-            ):
-                continue  # inside a run of capitalised words: a person's name ("Ông Lê Thanh Liêm")
 
-            def forms_word(s: str, left: str | None = left, right: str | None = right) -> bool:
-                return (left is not None and fold(f"{left} {s}") in pairs) or (
-                    right is not None and fold(f"{s} {right}") in pairs
-                )
-
-            if forms_word(low):
-                continue
-            good = [v for v in _toned(low) if fold(v) in syllables and forms_word(v)]
-            if len(good) != 1:
-                continue
-            new = _with_case(word, good[0])
-            if len(new) != len(word):
-                continue
-            out[m.start() : m.end()] = new
-            changed += 1
+        if forms_word(low) or proper and (
+            (left is not None and fold(f"{left} {low}") in all_pairs) or (right is not None and fold(f"{low} {right}") in all_pairs)
+        ):
+            continue
+        good = [v for v in _toned(low) if fold(v) in syllables and forms_word(v)]
+        if len(good) != 1:
+            continue
+        new = _with_case(word, good[0])
+        if len(new) != len(word):
+            continue
+        out[m.start() : m.end()] = new
+        changed += 1
     return ("".join(out) if changed else text), changed

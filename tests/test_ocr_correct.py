@@ -22,6 +22,9 @@ def test_words_that_already_form_a_word_or_have_no_evidence_stay():
         "Ông Lê Thanh Liêm",  # a person's name (a run of capitalised words)
         "bô",  # no neighbour: no evidence
         "kho vật liệu nô công nghiệp",  # no toned form makes a word with a neighbour
+        "điểm đấu nối liên\nquan đến",  # "liên quan" across a wrapped line is a word
+        "dẫn nước vào sông Tô Lịch",  # "vào sống" is no evidence: 'vào' is a function word
+        "khu vực Long Biên và Gia Lâm",  # a proper name: only agency/province names count there
     ]:
         assert correct_ocr_tones(text) == (text, 0), text
 
