@@ -44,6 +44,16 @@ def _openers() -> str:
 
 
 @lru_cache(maxsize=1)
+def _name_commas() -> list[tuple[str, str]]:
+    """(words before the comma, the comma and the word after) of the name_commas."""
+    out = []
+    for c in load("agency_patterns.yaml")["name_commas"]:
+        head, _, rest = fold_text(c).partition(",")
+        out.append((head, "," + rest))
+    return out
+
+
+@lru_cache(maxsize=1)
 def generic_heads() -> frozenset[str]:
     return frozenset(fold_text(w) for w in load("agency_patterns.yaml")["generic_heads"])
 
@@ -72,7 +82,16 @@ def extend_phrase(text: str, fold: str, e: int, end: int, max_words: int | None 
     limit = max_words or limit
     pos = e
     words = 0
+    commas = _name_commas()
     while words < limit:
+        if pos < end and text[pos] == ",":
+            # "Phòng, chống …", "Thi đua, Khen thưởng": a comma inside the name
+            tail = next((t for h, t in commas if fold.endswith(h, 0, pos) and fold.startswith(t, pos, end)), None)
+            if tail is None:
+                break
+            pos += len(tail)
+            words += 1
+            continue
         m = _NEXT_WORD.match(text, pos, end)
         if not m:
             break

@@ -184,6 +184,19 @@ def test_name_goes_on_over_place_and_number_on_its_line():
     assert all(m.name.upper() != caps for m in g.find(caps, fold(caps)))
 
 
+def test_a_comma_inside_a_committee_name_does_not_cut_it():
+    from pipeline.folding import fold
+    from pipeline.mentions import default_gazetteer
+
+    g = default_gazetteer()
+    for s, name in [
+        ("Giao Ban Chỉ đạo phòng, chống dịch bệnh tỉnh chủ trì.", "Ban Chỉ đạo phòng, chống dịch bệnh tỉnh"),
+        ("Đề nghị Hội đồng Thi đua, Khen thưởng tỉnh hướng dẫn.", "Hội đồng Thi đua, Khen thưởng tỉnh"),
+    ]:
+        assert name in [m.name for m in g.find(s, fold(s))], s
+    s = "Giao Ban Quản lý dự án, Sở Tài chính thực hiện."  # an ordinary comma still ends a name
+    assert "Sở Tài chính" in [m.name for m in g.find(s, fold(s))]
+
 def test_gazetteer_takes_the_longest_listed_name_across_line_breaks():
     """The token trie: the longest listed name wins over the shorter one inside
     it ('Sở Tài chính' vs 'Tài chính'), overlapping names are not both taken,
