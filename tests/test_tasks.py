@@ -273,3 +273,31 @@ def test_garbled_noi_nhan_under_a_seal_still_closes_the_body():
     doc = rules(text)
     assert not any("Sở Xây dựng" == t.text.strip(" ;.") for t in doc.tasks)
     assert "Sở Xây dựng" in " ".join(doc.distribution)
+
+
+PLAN_WITH_LEAD_SECTION = """\
+ỦY BAN NHÂN DÂN
+THÀNH PHỐ HÀ NỘI
+Số: 12/KH-UBND
+KẾ HOẠCH
+Bảo đảm thoát nước mùa mưa năm 2026
+I. MỤC ĐÍCH, YÊU CẦU
+Bảo đảm thoát nước, chống úng ngập.
+II. NỘI DUNG KẾ HOẠCH
+1. Tổ chức nạo vét hệ thống cống theo lưu vực trước mùa mưa.
+2. Kiểm tra lòng cống tại các khu vực trọng điểm có nguy cơ úng ngập.
+3. Giao Công an Thành phố bảo đảm trật tự tại các điểm úng ngập.
+III. TỔ CHỨC THỰC HIỆN
+1. Sở Xây dựng là cơ quan chủ trì, đầu mối đôn đốc các cơ quan đơn vị liên quan tổ chức triển khai thực hiện.
+2. Ủy ban nhân dân các phường, xã xây dựng phương án ứng phó tại địa phương.
+"""
+
+
+def test_plan_lead_from_its_organisation_section():
+    """ANNOTATION.md: a plan's own section naming the body that leads the plan
+    gives it to the tasks that name no one; a task that names its body keeps it."""
+    doc = rules(PLAN_WITH_LEAD_SECTION)
+    leads = {t.id: [a.name for a in t.lead] for t in doc.tasks}
+    assert leads["II.1"] == ["Sở Xây dựng"]
+    assert leads["II.2"] == ["Sở Xây dựng"]
+    assert leads["II.3"] == ["Công an Thành phố"]

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from pipeline.folding import fold as fold_text
-from pipeline.items import Item, intro_before, item_text
+from pipeline.items import Item, intro_before, item_fold, item_text
 from pipeline.mentions import (
     CUE_BEFORE,
     LEAD_VERB_AFTER,
@@ -28,7 +28,7 @@ from pipeline.mentions import (
 )
 from pipeline.stage import Stage
 from pipeline.state import WorkingState
-from pipeline.textview import collapse
+from pipeline.textview import Segment, collapse
 
 
 def _uniq(names: list[str]) -> list[str]:
@@ -259,6 +259,41 @@ def full_names_of_generic_heads(state: WorkingState, gaz: Gazetteer) -> dict[str
     return {h: next(iter(ns)) for h, ns in names.items() if len({fold_text(n) for n in ns}) == 1}
 
 
+# "1. Sở Xây dựng là cơ quan chủ trì, đầu mối đôn đốc … tổ chức triển khai thực
+# hiện." under "Tổ chức thực hiện": the body that leads the whole plan
+PLAN_LEAD_AFTER = re.compile(
+    r"^\s*(?:\([^)]{0,60}\)\s*)?,?\s*(?:là\s+(?:cơ quan|đơn vị)\s+(?:chủ trì|thường trực|đầu mối)|chủ trì,?\s+(?:là\s+)?đầu mối)"
+)
+PLAN_LEAD_BEFORE = re.compile(r"^[\s\-+*•]*(?:giao\s+(?:cho\s+)?)?$")
+ORGANISATION_SECTION = re.compile(r"^\W*(?:[ivx]+|\d+)?[.)]?\s*tổ chức thực hiện\b")
+
+
+def plan_lead(state: WorkingState, gaz: Gazetteer) -> list[Segment]:
+    """ANNOTATION.md "Labelled attributes": a plan's own section that names the
+    body leading the whole plan gives it to the plan's tasks that name none —
+    the first sentence under "Tổ chức thực hiện" that opens with a body "là cơ
+    quan chủ trì / thường trực / đầu mối" of the plan."""
+    root = state.items[0] if state.items else None
+    if root is None:
+        return []
+    for head in root.iter():
+        if head.kind == "root" or not ORGANISATION_SECTION.match(item_fold(state, head)[:60]):
+            continue
+        for item in list(head.iter())[1:4]:
+            v = item_text(state, item)
+            if not v.pos:
+                continue
+            a, b = v.pos[0], v.pos[-1] + 1
+            ms = mentions_in(state, a, b, gaz)
+            if not ms:
+                continue
+            m = ms[0]
+            if PLAN_LEAD_BEFORE.match(state.fold[a : m.start]) and PLAN_LEAD_AFTER.match(state.fold[m.end : b]):
+                return [Segment(m.start, m.end)]
+        return []
+    return []
+
+
 class Agencies(Stage):
     name = "agencies"
     # the issuer is never its own inherited lead; a one-addressee letter asks its addressee
@@ -270,6 +305,10 @@ class Agencies(Stage):
 
     def __call__(self, state: WorkingState) -> WorkingState:
         gaz = self._gaz or default_gazetteer()
+        if "lead" not in state.plan_attributes:
+            lead = plan_lead(state, gaz)
+            if lead:
+                state.plan_attributes["lead"] = lead
         self._roles(state, gaz)
         full = full_names_of_generic_heads(state, gaz)
         if full:
