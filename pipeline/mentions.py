@@ -250,7 +250,11 @@ class Gazetteer:
             a = m.start()
             if any(not (m.end() <= x or a >= y) for x, y in taken):
                 continue
-            if fold[a:].startswith(("công ty", "tổng công ty", "doanh nghiệp tư nhân", "dntn")):
+            if fold.startswith(("doanh nghiệp tư nhân", "dntn", "hộ kinh doanh"), a):
+                # a private enterprise's name is a proper name: its capitalised words
+                # ("DNTN Thành Hương Nghĩa Lộ rà soát …" stops before "rà soát")
+                b = _proper_run_end(text, m.end() - 1, end)
+            elif fold.startswith(("công ty", "tổng công ty"), a):
                 # company names hold any words: up to the punctuation that ends the name
                 stop = re.search(
                     r"[,;:.()]|[ \t]{2,}|\n\s*\n|\s(?:chủ trì|phối hợp|có trách nhiệm|là|cùng|thực hiện|tổ chức|theo|trên|tại|về)\b"
@@ -307,6 +311,16 @@ def name_tail_end(text: str, e: int, end: int) -> int:
             break
         e = w.end()
         words += 1
+    return e
+
+
+def _proper_run_end(text: str, e: int, end: int, max_words: int = 8) -> int:
+    """End of the capitalised words (a proper name) that follow ``e`` on its line."""
+    for _ in range(max_words):
+        w = _TAIL_WORD.match(text, e, end)
+        if not w or not _proper_word(w.group(1)):
+            break
+        e = w.end()
     return e
 
 

@@ -197,6 +197,17 @@ def test_a_comma_inside_a_committee_name_does_not_cut_it():
     s = "Giao Ban Quản lý dự án, Sở Tài chính thực hiện."  # an ordinary comma still ends a name
     assert "Sở Tài chính" in [m.name for m in g.find(s, fold(s))]
 
+def test_a_private_enterprise_is_named_by_its_capitalised_words():
+    from pipeline.folding import fold
+    from pipeline.mentions import default_gazetteer
+
+    g = default_gazetteer()
+    for s, name in [
+        ("Đề nghị DNTN Thành Hương Nghĩa Lộ rà soát hồ sơ.", "DNTN Thành Hương Nghĩa Lộ"),
+        ("Hộ kinh doanh Võ Tấn Hùng phải nộp tiền phạt.", "Hộ kinh doanh Võ Tấn Hùng"),
+    ]:
+        assert [m.name for m in g.find(s, fold(s))] == [name], s
+
 def test_gazetteer_takes_the_longest_listed_name_across_line_breaks():
     """The token trie: the longest listed name wins over the shorter one inside
     it ('Sở Tài chính' vs 'Tài chính'), overlapping names are not both taken,
