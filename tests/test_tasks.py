@@ -312,3 +312,22 @@ def test_plan_lead_from_its_organisation_section():
     assert leads["II.1"] == ["Sở Xây dựng"]
     assert leads["II.2"] == ["Sở Xây dựng"]
     assert leads["II.3"] == ["Công an Thành phố"]
+
+
+def test_a_table_of_tasks_with_automatic_row_numbers_and_people():
+    """A Word table whose row numbers were automatic (empty in the text) and
+    whose column names people: every row is a task; a person is no lead."""
+    text = (
+        "ỦY BAN NHÂN DÂN\nTỈNH LÀO CAI\nSố: 5/KH-UBND\nKẾ HOẠCH\nKiểm tra kỹ thuật an toàn\n"
+        "I. NỘI DUNG\n1. Thời gian kiểm tra: ngày 29/4/2026.\n"
+        "PHÂN CÔNG NHIỆM VỤ CỦA TỔ CÔNG TÁC\n\n"
+        "TT | Nhiệm vụ thực hiện | Người thực hiện | Ghi chú\n"
+        " | Rà soát việc đáp ứng các điều kiện của học viên | Đỗ Mạnh Cường | \n"
+        " | Xây dựng bài kiểm tra, đáp án | Vũ Việt Linh | \n"
+        " | In ấn chứng chỉ | Vũ Việt Linh | \n"
+    )
+    doc = rules(text)
+    rows = [t for t in doc.tasks if t.text in {
+        "Rà soát việc đáp ứng các điều kiện của học viên", "Xây dựng bài kiểm tra, đáp án", "In ấn chứng chỉ"}]
+    assert len(rows) == 3
+    assert all(not any("Cường" in a.name or "Linh" in a.name for a in t.lead) for t in rows)

@@ -148,7 +148,7 @@ def table_header(fold_line: str) -> list[str] | None:
         return None
     cells = [c for c in (x.strip() for x in fold_line.strip().strip("|").split("|")) if c]
     cols = [column_of(c) or "other" for c in cells]
-    if "content" in cols and "lead" in cols:
+    if "content" in cols and ("lead" in cols or "person" in cols):
         return cols
     return None
 
@@ -168,6 +168,7 @@ class TableState:
         self.last: Item | None = None
         self.pending: list[Segment] = []
         self.markdown = False  # rows came as "| … | … |" lines
+        self.auto = 0  # rows numbered here (their number cell is empty)
 
     def take(self, state: WorkingState, ln: Line, add_child) -> bool:  # type: ignore[no-untyped-def]
         text, fold_text = state.text, state.fold
@@ -191,7 +192,18 @@ class TableState:
                 return False
             label = text[cells[0].start : cells[0].end].strip()
             if not ROW_LABEL.match(label):
-                return False
+                # a word processor's automatic row numbers are lost in the text:
+                # an empty number cell in a row of the table's width is the next row
+                every = _cells(text, ln.seg, keep_empty=True)
+                if len(every) == len(self.cols) + 2 and every[0].end == every[0].start and every[-1].end == every[-1].start:
+                    every = every[1:-1]  # "| … | … |": outer bars
+                if not (self.cols and self.cols[0] == "number" and len(every) == len(self.cols)):
+                    return False
+                if text[every[0].start : every[0].end].strip():
+                    return False
+                self.auto += 1
+                self._row(state, str(self.auto), every[1:], self.cols[1:], add_child)
+                return True
             self._row(state, label, cells[1:], [c for c in self.cols if c != "number"], add_child)
             return True
         m = ROW_LABEL.match(raw)
@@ -221,7 +233,7 @@ class TableState:
         for name, seg in zip(order, cells, strict=False):
             if name == "content":
                 node.segs.append(seg)
-            elif name in ("lead", "support", "time"):
+            elif name in ("lead", "support", "time", "person"):
                 node.cells[name] = [seg]
         add_child(parent, node)
         if not is_letter:
@@ -229,19 +241,27 @@ class TableState:
         self.last = node
 
 
-def _cells(text: str, seg: Segment) -> list[Segment]:
+def _cells(text: str, seg: Segment, keep_empty: bool = False) -> list[Segment]:
+    """The cells of a markdown row; empty ones dropped unless ``keep_empty``
+    (then every cell between the bars, in order, so they line up with the header)."""
     out = []
     s = text[seg.start : seg.end]
-    pos = 0
-    for m in re.finditer(r"\|", s):
-        if m.start() > pos:
-            out.append(Segment(seg.start + pos, seg.start + m.start()))
-        pos = m.end()
-    if pos < len(s):
-        out.append(Segment(seg.start + pos, seg.end))
+    bars = [m.start() for m in re.finditer(r"\|", s)]
+    if keep_empty:  # every piece between bars, the line's ends included
+        edges = [-1, *bars, len(s)]
+        out = [Segment(seg.start + a + 1, seg.start + b) for a, b in zip(edges, edges[1:], strict=False)]
+    else:
+        pos = 0
+        for b in bars:
+            if b > pos:
+                out.append(Segment(seg.start + pos, seg.start + b))
+            pos = b + 1
+        if pos < len(s):
+            out.append(Segment(seg.start + pos, seg.end))
     from pipeline.textview import strip_segment
 
-    return [c for c in (strip_segment(text, x) for x in out) if c.end > c.start]
+    stripped = [strip_segment(text, x) for x in out]
+    return stripped if keep_empty else [c for c in stripped if c.end > c.start]
 
 
 def _heading_line(s: str) -> bool:

@@ -381,7 +381,8 @@ class Tasks(Stage):
                 rule["heading"] = True
                 keep = False
             rule["keep"] = keep
-            task_row = item.kind == "row" and bool({"lead", "time"} & set(item.cells)) and keep
+            # (a table whose rows name who does them: bodies, people or a time)
+            task_row = item.kind == "row" and bool({"lead", "time", "person"} & set(item.cells)) and keep
             units = self._split(state, item, view)
             for k, u in enumerate(units):
                 u["rule_keep"] = keep
