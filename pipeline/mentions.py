@@ -59,20 +59,20 @@ def generic_heads() -> frozenset[str]:
 
 
 @lru_cache(maxsize=2)
-def _qualifiers(key: str = "group_qualifiers") -> list[str]:
-    return sorted((fold_text(q) for q in load("agency_patterns.yaml")[key]), key=len, reverse=True)
+def _qualifiers(key: str = "group_qualifiers") -> re.Pattern[str]:
+    """The qualifiers, longest first, any whitespace (a line break too) between their words."""
+    quals = sorted((fold_text(q) for q in load("agency_patterns.yaml")[key]), key=len, reverse=True)
+    return re.compile("(?:" + "|".join(r"\s+".join(map(re.escape, q.split())) for q in quals) + r")(?!\w)")
 
 
 def group_qualifier_end(fold: str, e: int, end: int, key: str = "group_qualifiers") -> int:
-    """A group phrase keeps its qualifier as written: 'các đơn vị' + 'có liên quan'."""
+    """A group phrase keeps its qualifier as written: 'các đơn vị' + 'có liên quan',
+    'Cục Thuế các tỉnh, thành phố trực' / 'thuộc Trung ương' over a line break."""
     m = _BLANKS.match(fold, e, end)
     if not m:
         return e
-    p = m.end()
-    for q in _qualifiers(key):
-        if fold.startswith(q, p) and not fold[p + len(q) : p + len(q) + 1].isalnum() and p + len(q) <= end:
-            return p + len(q)
-    return e
+    q = _qualifiers(key).match(fold, m.end(), end)
+    return q.end() if q else e
 
 
 def extend_phrase(text: str, fold: str, e: int, end: int, max_words: int | None = None) -> int:

@@ -181,3 +181,19 @@ def test_number_and_place_on_one_line_without_a_column_gap(line, number, place):
     doc = extract_text(text)
     assert doc.number is not None and doc.number.raw == number
     assert doc.place == place
+
+
+def test_recipients_when_ocr_lost_the_word_kinh():
+    """OCR under a stamp may drop "Kính": a line opening with "gửi:" still names the recipients,
+    and a qualifier broken over the line ("… trực / thuộc Trung ương") stays in the name."""
+    text = (
+        "BỘ TÀI CHÍNH CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "TỔNG CỤC THUẾ Độc lập - Tự do - Hạnh phúc\n"
+        "Số: 4302/TCT-TTr Hà Nội, ngày 05 tháng 11 năm 2018\n\n"
+        "V/v tăng cường công tác thanh tra\n\n"
+        "gửi: Cục Thuế các tỉnh, thành phố trực\nthuộc Trung ương.\n\n"
+        "Tổng cục Thuế đề nghị:\n1. Tăng cường công tác thanh tra, kiểm tra thuế trong quý IV năm 2018.\n"
+    )
+    doc = extract_text(text)
+    assert doc.recipients == ["Cục Thuế các tỉnh, thành phố trực thuộc Trung ương"]
+    assert [a.name for a in doc.tasks[0].lead] == ["Cục Thuế các tỉnh, thành phố trực thuộc Trung ương"]

@@ -17,7 +17,7 @@ NUMBER_LINE = re.compile(r"^[|*_\s]*(?:số\s*:?|s[oóòôốồơớ]\s*:)\s*[^
 DATE_LINE = re.compile(
     r"[^\W\d_][^,\n|]{0,40}?,\s*[*_]*\s*ngày\s*[^\n]{0,14}?[*_\s]*tháng\s*[*_\s]*[^\n]{0,12}?[*_\s]*năm\s*[*_\s]*\d{4}"
 )
-KINH_GUI = re.compile(r"k[íi]?nh\s*g[ửu]i\b")
+KINH_GUI = re.compile(r"k[íi]?nh\s*g[ửu]i\b|^[\s|*_]*g[ửu]i\s*:")  # OCR may lose "Kính" ("gửi: Đồng chí …")
 # "Nơi nhận" as printed and as OCR reads it under a seal ("ANơi nhậm:", "Noi nhan",
 # "Nơinhân"): a stray mark or glued letter before, a misread vowel or final letter
 NOI_NHAN = re.compile(r"^[\s|*_]*(?:[^\w\s]{1,2}\s*|[a-zđ](?=n[oơ]i))?n[oơ]i\s*nh[aâậăạấầẩẫ][nmu](?!\w)\s*[:.;]?")
