@@ -197,3 +197,28 @@ def test_recipients_when_ocr_lost_the_word_kinh():
     doc = extract_text(text)
     assert doc.recipients == ["Cục Thuế các tỉnh, thành phố trực thuộc Trung ương"]
     assert [a.name for a in doc.tasks[0].lead] == ["Cục Thuế các tỉnh, thành phố trực thuộc Trung ương"]
+
+
+def test_signer_name_centred_under_the_title_and_printed_with_a_rank():
+    """The name is centred under the title (it starts left of it) and may carry a
+    rank that is no part of the name ('Thiếu tướng', 'Đại: tá' as OCR reads it)."""
+    body = (
+        "CÔNG AN TỈNH LÂM ĐỒNG                 CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "                                      Độc lập - Tự do - Hạnh phúc\n"
+        "Số: 298/CAT-PC04                      Lâm Đồng, ngày 14 tháng 6 năm 2025\n"
+        "V/v cai nghiện ma túy\n\n"
+        "Kính gửi: Ủy ban nhân dân tỉnh Lâm Đồng.\n\n"
+        "Công an tỉnh đề nghị Ủy ban nhân dân tỉnh xem xét, quyết định./.\n\n"
+        "Nơi nhận:                                           GIÁM ĐỐC\n"
+        "- Như trên;\n"
+        "- Lưu: VT, PC04.\n\n"
+        "                                            {name}\n"
+    )
+    for printed, name in [
+        ("Nguyễn Hoàng Giang", "Nguyễn Hoàng Giang"),
+        ("Thiếu tướng Trương Minh Đương", "Trương Minh Đương"),
+        ("Đại: tá Huỳnh Ngọc Liêm", "Huỳnh Ngọc Liêm"),
+    ]:
+        doc = extract_text(body.format(name=printed))
+        assert doc.signer is not None and doc.signer.name == name, printed
+        assert doc.distribution == ["Như trên", "Lưu: VT, PC04."] or len(doc.distribution) == 2

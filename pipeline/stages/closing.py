@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pipeline.folding import fold as fold_text
 from pipeline.folding import is_caps
@@ -21,7 +22,24 @@ SIGN_NOISE = re.compile(
 NAME_WORD = re.compile(r"^[A-ZÀ-ỸĐ][a-zà-ỹđ]+$")
 
 
+@lru_cache(maxsize=1)
+def _name_prefix() -> re.Pattern[str]:
+    """A rank or degree before a name; OCR may put a stray mark inside ("Đại: tá")."""
+    from pipeline.resources import load
+
+    alts = sorted(load("leader_titles.yaml")["name_prefixes"], key=len, reverse=True)
+    words = [r"[\s:;.,'`]*".join(map(re.escape, a.split())) for a in alts]
+    return re.compile(r"^\s*(?:" + "|".join(words) + r")[\s:;.,]*", re.I)
+
+
+def strip_name_prefix(s: str) -> str:
+    """'Thiếu tướng Trương Minh Đương' → 'Trương Minh Đương' (a rank or degree is no part of the name)."""
+    m = _name_prefix().match(s)
+    return s[m.end() :] if m and m.end() < len(s) else s
+
+
 def is_person_name(s: str) -> bool:
+    s = strip_name_prefix(s)
     words = s.split()
     if not 2 <= len(words) <= 6:
         return False
@@ -43,7 +61,7 @@ def signer_from_lines(lines: list[str]) -> dict[str, str | None] | None:
     name_idx = None
     for i, s in enumerate(clean):
         if is_person_name(s):
-            name, name_idx = s, i
+            name, name_idx = strip_name_prefix(s), i
             break
     titles = clean[:name_idx] if name_idx is not None else clean[:4]
     titles = [t for t in titles if is_caps(t)]

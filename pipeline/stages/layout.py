@@ -245,7 +245,11 @@ def closing_columns(state: WorkingState, start: int) -> tuple[list[Segment], lis
         boundary = min(starts) - 4
         for ln, pieces in rows:
             for p in pieces:
-                (right if p.start - ln.seg.start >= boundary else left).append(p)
+                col = p.start - ln.seg.start
+                # the signer's name is centred under the title: it may start left of it
+                centre = col + (p.end - p.start) / 2
+                name = centre >= min(starts) and _person(text[p.start : p.end])
+                (right if col >= boundary or name else left).append(p)
         return left, right, end
     if any("|" in text[ln.seg.start : ln.seg.end] for ln, _ in rows):
         for ln, pieces in rows:
