@@ -416,7 +416,8 @@ def addressee_only(agency_spans: list[tuple[int, int]], s: str) -> bool:
     # a word that is no joiner (nor a number) always stays: two of them and the
     # text is more than names (most task texts stop here, before the regex)
     others = 0
-    for w in _LETTER_RUN.findall(rest):
+    for m in _LETTER_RUN.finditer(rest):
+        w = m.group()
         if w not in _JOINER_WORDS and not w.isdigit():
             others += 1
             if others > 1:

@@ -47,6 +47,8 @@ def _lexicon() -> tuple[frozenset[str], frozenset[str]]:
 
 def detached_runs(text: str) -> int:
     """How many runs of stand-alone tone marks the text holds."""
+    if not any(mark in text for mark in TONES):  # NFC text has none: skip the scan
+        return 0
     return len(MARK_RUN.findall(text))
 
 
