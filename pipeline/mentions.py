@@ -108,7 +108,8 @@ def extend_phrase(text: str, fold: str, e: int, end: int, max_words: int | None 
 
 
 PATTERNS = [
-    re.compile(r"Ban [Qq]uản lý (?:dự án|các dự án)\s+(?:[^\s,;.()]+\s?){1,8}?(?=[,;.()]|\s(?:chủ trì|phối hợp|và|có|thực hiện|tổ chức)\b)"),
+    # (the space before the verb may already be taken by the last word's "\s?")
+    re.compile(r"Ban [Qq]uản lý (?:dự án|các dự án)\s+(?:[^\s,;.()]+\s?){1,8}?(?=[,;.()]|(?<=\s)(?:chủ trì|phối hợp|và|có|thực hiện|tổ chức)\b|\s(?:chủ trì|phối hợp|và|có|thực hiện|tổ chức)\b)"),
 ]
 SUPPORT_CUE = re.compile(r"phối hợp(?:\s+chặt chẽ)?(?:\s+(?:với|cùng))?\s*$")
 
@@ -257,7 +258,12 @@ class Gazetteer:
             elif fold.startswith(("công ty", "tổng công ty"), a):
                 # company names hold any words: up to the punctuation that ends the name
                 stop = re.search(
-                    r"[,;:.()]|[ \t]{2,}|\n\s*\n|\s(?:chủ trì|phối hợp|có trách nhiệm|là|cùng|thực hiện|tổ chức|theo|trên|tại|về)\b"
+                    r"[,;:.()]|[ \t]{2,}|\n\s*\n|\s(?:chủ trì|phối hợp|có trách nhiệm|là|cùng|thực hiện|tổ chức|theo|trên|tại|về"
+                    # verbs a company is asked to do (lowercase: never a word of its name)
+                    r"|báo cáo|đề nghị|thông báo|rà soát|khẩn trương|triển khai|nghiên cứu|bổ sung|liên hệ|hoàn thiện"
+                    r"|nộp|chịu trách nhiệm|chấp hành|cam kết|gửi|lập|phải)\b"
+                    # "… và các đơn vị …": a plural after "và" starts another party
+                    r"|\svà\s+(?=(?:các|những)\s)"
                     r"|\n[ \t]*(?=" + _openers() + r")",
                     text[m.end() : end],
                 )

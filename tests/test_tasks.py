@@ -208,6 +208,22 @@ def test_a_private_enterprise_is_named_by_its_capitalised_words():
     ]:
         assert [m.name for m in g.find(s, fold(s))] == [name], s
 
+def test_company_and_project_board_names_stop_before_the_verb():
+    from pipeline.folding import fold
+    from pipeline.mentions import default_gazetteer
+
+    g = default_gazetteer()
+    for s, name in [
+        ("Đề nghị Công ty Cổ phần Xi măng Hà Tiên báo cáo kết quả.", "Công ty Cổ phần Xi măng Hà Tiên"),
+        ("Công ty TNHH Thương mại Hải Đăng phải nộp tiền phạt.", "Công ty TNHH Thương mại Hải Đăng"),
+        ("Giao Ban Quản lý dự án đầu tư xây dựng tỉnh chủ trì.", "Ban Quản lý dự án đầu tư xây dựng tỉnh"),
+        # words of the name itself stay: "và" + a capitalised or lowercase word of the name
+        ("Giao Công ty TNHH Xây dựng và Thương mại An Phát thực hiện.", "Công ty TNHH Xây dựng và Thương mại An Phát"),
+        ("Giao Công ty cổ phần Môi trường và công trình Đô thị Sơn Tây thực hiện.",
+         "Công ty cổ phần Môi trường và công trình Đô thị Sơn Tây"),
+    ]:
+        assert name in [m.name for m in g.find(s, fold(s))], s
+
 def test_gazetteer_takes_the_longest_listed_name_across_line_breaks():
     """The token trie: the longest listed name wins over the shorter one inside
     it ('Sở Tài chính' vs 'Tài chính'), overlapping names are not both taken,
