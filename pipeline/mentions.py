@@ -247,21 +247,25 @@ class Gazetteer:
                 out = [x for x in out if x.end <= lo or x.start >= hi] + found
                 taken = [(x.start, x.end) for x in out]
         head_rx, _, _ = _naming()
+        heads = generic_heads()
         for m in head_rx.finditer(text, start, end):
             a = m.start()
-            if any(not (m.end() <= x or a >= y) for x, y in taken):
-                continue
-            if fold.startswith(("doanh nghiệp tư nhân", "dntn", "hộ kinh doanh"), a):
-                # a private enterprise's name is a proper name: its capitalised words
-                # ("DNTN Thành Hương Nghĩa Lộ rà soát …" stops before "rà soát")
-                b = _proper_run_end(text, m.end() - 1, end)
-            elif fold.startswith(("công ty", "tổng công ty"), a):
-                # company names hold any words: up to the punctuation that ends the name
+            over = [x for x in out if not (m.end() <= x.start or a >= x.end)]
+            if over:
+                # a generic head matched on the list ("Doanh nghiệp") gives way to the
+                # full name that starts with it ("Doanh nghiệp tư nhân Xăng dầu Hòa Bình")
+                if not all(x.start == a and fold_text(x.name) in heads for x in over):
+                    continue
+                out = [x for x in out if x not in over]
+                taken = [(x.start, x.end) for x in out]
+            if fold.startswith(("công ty", "tổng công ty", "doanh nghiệp tư nhân", "dntn", "hộ kinh doanh"), a):
+                # company names hold any words: up to the punctuation or the verb that
+                # ends the name ("DNTN Thành Hương Nghĩa Lộ rà soát …")
                 stop = re.search(
                     r"[,;:.()]|[ \t]{2,}|\n\s*\n|\s(?:chủ trì|phối hợp|có trách nhiệm|là|cùng|thực hiện|tổ chức|theo|trên|tại|về"
                     # verbs a company is asked to do (lowercase: never a word of its name)
                     r"|báo cáo|đề nghị|thông báo|rà soát|khẩn trương|triển khai|nghiên cứu|bổ sung|liên hệ|hoàn thiện"
-                    r"|nộp|chịu trách nhiệm|chấp hành|cam kết|gửi|lập|phải)\b"
+                    r"|nộp|chịu trách nhiệm|chấp hành|cam kết|gửi|lập|phải|bị|có|được|đã)\b"
                     # "… và các đơn vị …": a plural after "và" starts another party
                     r"|\svà\s+(?=(?:các|những)\s)"
                     r"|\n[ \t]*(?=" + _openers() + r")",
@@ -317,16 +321,6 @@ def name_tail_end(text: str, e: int, end: int) -> int:
             break
         e = w.end()
         words += 1
-    return e
-
-
-def _proper_run_end(text: str, e: int, end: int, max_words: int = 8) -> int:
-    """End of the capitalised words (a proper name) that follow ``e`` on its line."""
-    for _ in range(max_words):
-        w = _TAIL_WORD.match(text, e, end)
-        if not w or not _proper_word(w.group(1)):
-            break
-        e = w.end()
     return e
 
 

@@ -217,6 +217,8 @@ def test_company_and_project_board_names_stop_before_the_verb():
         ("Đề nghị Công ty Cổ phần Xi măng Hà Tiên báo cáo kết quả.", "Công ty Cổ phần Xi măng Hà Tiên"),
         ("Công ty TNHH Thương mại Hải Đăng phải nộp tiền phạt.", "Công ty TNHH Thương mại Hải Đăng"),
         ("Giao Ban Quản lý dự án đầu tư xây dựng tỉnh chủ trì.", "Ban Quản lý dự án đầu tư xây dựng tỉnh"),
+        ("Giao Doanh nghiệp tư nhân Xăng dầu Hòa Bình thực hiện.", "Doanh nghiệp tư nhân Xăng dầu Hòa Bình"),
+        ("Hộ kinh doanh Võ Tấn Hùng bị xử phạt có tên tại Điều 1.", "Hộ kinh doanh Võ Tấn Hùng"),
         # words of the name itself stay: "và" + a capitalised or lowercase word of the name
         ("Giao Công ty TNHH Xây dựng và Thương mại An Phát thực hiện.", "Công ty TNHH Xây dựng và Thương mại An Phát"),
         ("Giao Công ty cổ phần Môi trường và công trình Đô thị Sơn Tây thực hiện.",
