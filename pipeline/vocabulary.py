@@ -96,8 +96,10 @@ def snap_body(name: str) -> str:
     return name
 
 
-def snap_title(title: str) -> str:
-    """'Chu tịch lắc gnee' → 'Chủ tịch': the known title the value starts with."""
+def snap_title(title: str, ocr: bool = False) -> str:
+    """'Chu tịch lắc gnee' → 'Chủ tịch': the known title the value starts with;
+    in OCR text also the one inside a garbled line (``_title_inside``). Typed
+    text keeps a title with its body ('Vụ trưởng Vụ Tổ chức phi Chính phủ')."""
     from pipeline.folding import fold
 
     ft = fold(title)
@@ -113,4 +115,28 @@ def snap_title(title: str) -> str:
     for tk, t in _titles():
         if k == tk or k.startswith(tk + " ") and len(k.split()) - len(tk.split()) <= 3:
             return t
-    return title
+    return (_title_inside(k) if ocr else None) or title
+
+
+# authority marks as OCR leaves them ("KT." read "T.", "Kt.giám đốc")
+_AUTHORITY_WORDS = {"k", "t", "kt", "tm", "tl", "tuq", "q"}
+
+
+def _title_inside(k: str) -> str | None:
+    """The first known title inside a garbled title line that is not the one
+    signed for (after KT./TM./TL.): 'T. chủ tịch phó chủ tịch sh am' →
+    'Phó Chủ tịch'; a last word OCR cut short counts ('Phó Chủ tịc')."""
+    ws = k.split()
+    for i in range(len(ws)):
+        if i and ws[i - 1] in _AUTHORITY_WORDS:
+            continue
+        for tk, t in _titles():
+            tw = tk.split()
+            if ws[i : i + len(tw)] == tw:
+                return t
+            n = len(tw)
+            if n >= 2 and i + n == len(ws) and ws[i : i + n - 1] == tw[:-1]:
+                last = ws[-1]
+                if tw[-1].startswith(last) and len(last) >= len(tw[-1]) - 1:
+                    return t
+    return None

@@ -222,3 +222,13 @@ def test_signer_name_centred_under_the_title_and_printed_with_a_rank():
         doc = extract_text(body.format(name=printed))
         assert doc.signer is not None and doc.signer.name == name, printed
         assert doc.distribution == ["Như trên", "Lưu: VT, PC04."] or len(doc.distribution) == 2
+
+
+def test_garbled_ocr_title_lines_snap_to_the_known_title_inside():
+    from pipeline.vocabulary import snap_title
+
+    assert snap_title("T. chủ tịch phó chủ tịch sh am", ocr=True) == "Phó Chủ tịch"  # "KT." read "T."
+    assert snap_title("Kt.giám đốc phó giám đốc vvv lll", ocr=True) == "Phó Giám đốc"
+    assert snap_title("Phó Chủ tịc", ocr=True) == "Phó Chủ tịch"  # last letter lost
+    # typed text keeps a title with its body as written
+    assert snap_title("Vụ trưởng Vụ Tổ chức phi Chính phủ") == "Vụ trưởng Vụ Tổ chức phi Chính phủ"

@@ -13,7 +13,7 @@ from pipeline.stages.layout import NOI_NHAN
 from pipeline.state import WorkingState
 from pipeline.textview import Segment, View, collapse
 
-AUTHORITY = re.compile(r"^\s*(TM|T/M|KT|K/T|TL|T/L|TUQ|Q)\s*[.:]?\s+(?=[^\W\d_])", re.I)
+AUTHORITY = re.compile(r"^\s*(TM|T/M|KT|K/T|TL|T/L|TUQ|Q)(?:\s*[.:]\s*|\s+)(?=[^\W\d_])", re.I)
 AUTH_NORMAL = {"tm": "TM.", "t/m": "TM.", "kt": "KT.", "k/t": "KT.", "tl": "TL.", "t/l": "TL.", "tuq": "TUQ.", "q": "Q."}
 SIGN_NOISE = re.compile(
     r"^\(?\s*(?:đã ký|ký|ký tên|ký,? ghi rõ|đóng dấu|chữ ký|signature|ký bởi|thời gian ký|email|cơ quan)",
@@ -46,7 +46,7 @@ def is_person_name(s: str) -> bool:
     return all(NAME_WORD.match(w) for w in words)
 
 
-def signer_from_lines(lines: list[str]) -> dict[str, str | None] | None:
+def signer_from_lines(lines: list[str], ocr: bool = False) -> dict[str, str | None] | None:
     """From the right-column lines of the closing: authority, for_position,
     position and name."""
     clean: list[str] = []
@@ -89,7 +89,7 @@ def signer_from_lines(lines: list[str]) -> dict[str, str | None] | None:
         position = title_case(titles[-1])
     from pipeline.vocabulary import snap_title
 
-    position = snap_title(position) if position else None
+    position = snap_title(position, ocr) if position else None
     for_position = snap_title(for_position) if for_position and authority != "TM." else for_position
     return {"name": name, "position": position, "authority": authority, "for_position": for_position}
 
@@ -119,7 +119,8 @@ class Closing(Stage):
         else:
             state.warn("distribution-missing")
         right_lines = [text[s.start : s.end] for s in state.closing_right]
-        sig = signer_from_lines(right_lines) if right_lines else None
+        ocr = state.raw is not None and state.raw.ocr
+        sig = signer_from_lines(right_lines, ocr) if right_lines else None
         if sig is None:
             sig = _signer_fallback(state)
         if sig:
@@ -147,6 +148,6 @@ def _signer_fallback(state: WorkingState) -> dict[str, str | None] | None:
             while start > 0 and is_caps(tail[start - 1]) and i - start < 4:
                 start -= 1
             if start < i:
-                return signer_from_lines(tail[start : i + 1])
+                return signer_from_lines(tail[start : i + 1], state.raw is not None and state.raw.ocr)
             break
     return None
