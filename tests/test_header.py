@@ -232,3 +232,21 @@ def test_garbled_ocr_title_lines_snap_to_the_known_title_inside():
     assert snap_title("Phó Chủ tịc", ocr=True) == "Phó Chủ tịch"  # last letter lost
     # typed text keeps a title with its body as written
     assert snap_title("Vụ trưởng Vụ Tổ chức phi Chính phủ") == "Vụ trưởng Vụ Tổ chức phi Chính phủ"
+
+
+@pytest.mark.parametrize(
+    "title,doc_type", [("TỜÒ TRÌNH", "Tờ trình"), ("BÁO CÁO ĐỀ XUẤT", "Báo cáo"), ("THÔNG BÁO KẾT LUẬN", "Thông báo")]
+)
+def test_type_title_with_ocr_doubling_or_a_qualifier(title, doc_type):
+    text = (
+        "CÔNG AN TỈNH LÂM ĐỒNG                 CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "                                      Độc lập - Tự do - Hạnh phúc\n"
+        "Số: 298/TTr-CAT                       Lâm Đồng, ngày 14 tháng 6 năm 2025\n"
+        f"                         {title}\n\n"
+        "            V/v xin chủ trương triển khai công tác cai nghiện\n\n"
+        "Kính gửi: Ủy ban nhân dân tỉnh Lâm Đồng.\n\n"
+        "Công an tỉnh kính đề nghị Ủy ban nhân dân tỉnh xem xét./.\n"
+    )
+    doc = extract_text(text)
+    assert doc.doc_type == doc_type
+    assert doc.subject == "xin chủ trương triển khai công tác cai nghiện"

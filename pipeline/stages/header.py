@@ -400,7 +400,12 @@ def _loose_titles() -> dict[str, str]:
     from pipeline.folding import ascii_fold
 
     titles, _ = type_tables()
-    return {re.sub(r"[^a-z ]", "", ascii_fold(k)): v for k, v in titles.items()}
+    return {_loose_key(ascii_fold(k)): v for k, v in titles.items()}
+
+
+def _loose_key(ascii_text: str) -> str:
+    """Letters and spaces only, a doubled letter once (OCR's 'TỜÒ TRÌNH' → 'to trinh')."""
+    return re.sub(r"([a-z])\1+", r"\1", re.sub(r"[^a-z ]", "", ascii_text)).strip()
 
 
 def _type_title(text: str, seg: Segment) -> tuple[str, bool, Segment] | None:
@@ -417,9 +422,15 @@ def _type_title(text: str, seg: Segment) -> tuple[str, bool, Segment] | None:
         key = fold_text(raw)
         if key in titles:
             return titles[key], True, p
-        lk = re.sub(r"[^a-z ]", "", ascii_fold(raw)).strip()
+        lk = _loose_key(ascii_fold(raw))
         if lk in loose and len(lk) >= 6:
             return loose[lk], False, p
+        # a type title with a qualifier in caps on its line ("BÁO CÁO ĐỀ XUẤT")
+        words = key.split()
+        for n in range(len(words) - 1, max(0, len(words) - 4), -1):
+            head = " ".join(words[:n])
+            if head in titles and n >= 2:
+                return titles[head], False, p
     return None
 
 
