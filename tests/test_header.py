@@ -250,3 +250,15 @@ def test_type_title_with_ocr_doubling_or_a_qualifier(title, doc_type):
     doc = extract_text(text)
     assert doc.doc_type == doc_type
     assert doc.subject == "xin chủ trương triển khai công tác cai nghiện"
+
+
+def test_a_scrape_with_literal_line_ends():
+    """A web scrape that kept its line ends as the letters '\\r\\n'."""
+    text = (
+        "\\r\\n ỦY BAN NHÂN DÂN \\r\\n TỈNH LẠNG SƠN \\r\\n\\r\\n Số: 54/KH-UBND \\r\\n Lạng Sơn, ngày 27 tháng 3 năm 2020 \\r\\n"
+        "KẾ HOẠCH\\r\\nHành động về dinh dưỡng\\r\\n\\r\\n1. Giao Sở Y tế chủ trì thực hiện trước ngày 30/6/2020.\\r\\n"
+    )
+    doc = extract_text(text)
+    assert doc.number is not None and doc.number.raw == "54/KH-UBND"
+    assert doc.doc_type == "Kế hoạch"
+    assert "\\r" not in (doc.tasks[0].text if doc.tasks else "\\r")

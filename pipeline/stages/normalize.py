@@ -30,6 +30,8 @@ def clean_text(raw: str) -> str:
     for c in _INVISIBLE_CHARS:  # str.replace per character present: str.translate
         if c in text:  # with a dict looks up every character of the text
             text = text.replace(c, "")
+    if text.count("\\r\\n") >= 3:  # a scrape that kept its line ends as the letters "\r\n"
+        text = text.replace("\\r\\n", "\n")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
     return text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2007", " ")
 
