@@ -48,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
 import socket
@@ -63,6 +64,8 @@ from pipeline.locations import is_store_url
 
 if TYPE_CHECKING:
     from pipeline.batch import StoreInput
+
+log = logging.getLogger(__name__)
 
 ENDPOINT_ENV = "CONGVAN_S3_ENDPOINT_URL"
 PARTS_DIR = ".congvan-parts"
@@ -205,14 +208,20 @@ class StoreLog:
         if len(self.buffer) >= FLUSH_RECORDS or time.monotonic() - self.last >= FLUSH_S:
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self) -> bool:
+        """PUT what is buffered as a part; False (kept for the next try) when the store refuses."""
         self.last = time.monotonic()
         if not self.buffer:
-            return
+            return True
         self.seq += 1
         part = f"{self.dest.parts(self.name)}/{time.time_ns():020d}-{self.dest.token}-{self.seq:06d}.jsonl"
-        self.dest.fs.pipe_file(part, "".join(self.buffer).encode("utf-8"))
+        try:
+            self.dest.fs.pipe_file(part, "".join(self.buffer).encode("utf-8"))
+        except Exception as e:  # a moment without the store: the batch goes on, the records wait
+            log.warning("%s/%s: cannot be written now (%s); tried again in %.0f s", self.dest.url, self.name, _describe(e), FLUSH_S)
+            return False
         self.buffer = []
+        return True
 
     def records(self) -> Iterator[dict[str, Any]]:
         """What NAME and its parts hold, oldest first (torn or invalid lines skipped)."""
@@ -226,16 +235,23 @@ class StoreLog:
                     yield rec
 
     def close(self, rewrite: Iterable[dict[str, Any]] | None = None) -> None:
+        """Write NAME whole and delete the parts. When the store cannot be written
+        the parts stay (the next run reads them); records never flushed are lost
+        from the log (their documents are redone by the next run)."""
         from pipeline.batch import _dumps
 
-        self.flush()
-        parts = self.dest.part_paths(self.name)
-        if not parts and rewrite is None:
-            return
-        recs = self.records() if rewrite is None else rewrite
-        self.dest.fs.pipe_file(self.dest.key(self.name), "".join(_dumps(r) + "\n" for r in recs).encode("utf-8"))
-        if parts:
-            self.dest.fs.rm(parts)
+        if not self.flush():
+            log.error("%s/%s: %d records could not be written to the store", self.dest.url, self.name, len(self.buffer))
+        try:
+            parts = self.dest.part_paths(self.name)
+            if not parts and rewrite is None:
+                return
+            recs = self.records() if rewrite is None else rewrite
+            self.dest.fs.pipe_file(self.dest.key(self.name), "".join(_dumps(r) + "\n" for r in recs).encode("utf-8"))
+            if parts:
+                self.dest.fs.rm(parts)
+        except Exception as e:
+            log.error("%s/%s: cannot be written whole (%s); its parts stay for the next run", self.dest.url, self.name, _describe(e))
 
 
 class StoreDest:
