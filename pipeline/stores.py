@@ -74,7 +74,7 @@ FLUSH_S = 10.0  # the index and error log reach the store at least this often
 FLUSH_RECORDS = 2000  # … or after this many records
 LOCK_REFRESH_S = 30.0
 LOCK_STALE_S = 180.0  # a lock not refreshed for this long is a dead run's
-COPY_CHUNK = 1 << 22  # 4 MiB per read when staging an input
+COPY_CHUNK = 1 << 22  # 4 MiB per read when the client hashes an object (no ETag)
 
 
 class StoreError(ValueError):
@@ -369,11 +369,32 @@ class StoreDest:
 # ---------------------------------------------------------------- the worker
 
 
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def _size_limit(limit: int) -> Any:
+    """An fsspec download callback that stops a download larger than ``limit``
+    bytes before its first byte is written (s3fs tells the size from the GET's
+    headers: no HEAD request needed)."""
+    from fsspec.callbacks import Callback
+
+    class SizeLimit(Callback):
+        def set_size(self, size: int | None) -> None:
+            if size is not None and size > limit:
+                raise _TooLarge(size)
+            super().set_size(size)
+
+    return SizeLimit()
+
+
 @contextlib.contextmanager
 def staged(url: str) -> Iterator[str]:
     """A local copy of the object ``url`` (same file name, in a temporary folder
-    of this process's temporary directory), removed on leaving. FileNotFoundError
-    when the object is gone; ValueError (the reason) when it is too large."""
+    of this process's temporary directory), removed on leaving. One GET (large
+    objects: s3fs's concurrent ranged GETs). FileNotFoundError when the object
+    is gone; ValueError (the reason) when it is too large."""
     from pipeline.readers.dispatch import max_bytes_default
 
     fs, path = filesystem(url)
@@ -382,12 +403,12 @@ def staged(url: str) -> Iterator[str]:
         name = path.rsplit("/", 1)[-1] or "input"
         local = os.path.join(folder, name[:200])
         limit = max_bytes_default()
-        with fs.open(path, "rb") as src:
-            size = getattr(src, "size", None)
-            if size is not None and size > limit:
-                raise ValueError(f"the file is too large ({size / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB)")
-            with open(local, "wb") as dst:
-                shutil.copyfileobj(src, dst, COPY_CHUNK)
+        try:
+            fs.get_file(path, local, callback=_size_limit(limit))
+        except _TooLarge as e:
+            raise ValueError(f"the file is too large ({e.size / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB)") from None
+        if os.path.getsize(local) > limit:  # a store that did not tell the size first
+            raise ValueError(f"the file is too large ({os.path.getsize(local) / 1e6:.0f} MB; the limit is {limit / 1e6:.0f} MB)")
         yield local
     finally:
         shutil.rmtree(folder, ignore_errors=True)

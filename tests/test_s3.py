@@ -159,6 +159,22 @@ def test_mixed_places_local_to_s3_and_s3_to_jsonl(tmp_path, s3):
     assert not list(Path(tempfile.gettempdir()).glob("congvan-staged-*"))  # the local copies are gone
 
 
+def test_an_object_past_the_size_limit_is_not_downloaded(tmp_path, s3, monkeypatch):
+    import pipeline
+
+    monkeypatch.setenv("CONGVAN_MAX_FILE_MB", "0.001")  # 1 KB; 102.txt is 3 KB
+
+    def never(*args, **kwargs):  # refused by the staging (the GET's size), not by the reader after a download
+        raise AssertionError("the pipeline read a copy of an object past the limit")
+
+    monkeypatch.setattr(pipeline, "run_state", never)
+    prefix = _prefix()
+    url = _upload(s3, ["102.txt"], f"{prefix}/in")
+    res = run_batch([url], tmp_path / "out", workers=1, timeout=0, max_memory_mb=0)
+    assert res.failed == 1 and "too large" in res.errors[0]["reason"] and res.errors[0]["path"] == f"{url}/102.txt"
+    assert not list(Path(tempfile.gettempdir()).glob("congvan-staged-*"))
+
+
 def test_bad_documents_in_s3_are_recorded_and_the_rest_goes_on(tmp_path, s3):
     prefix = _prefix()
     url = _upload(s3, ["102.txt", "103.txt"], f"{prefix}/in")
