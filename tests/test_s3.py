@@ -156,6 +156,9 @@ def test_mixed_places_local_to_s3_and_s3_to_jsonl(tmp_path, s3):
     res = run_batch([url], None, jsonl=jsonl, workers=1, timeout=0, max_memory_mb=0)
     lines = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     assert sorted(d["source"]["path"] for d in lines) == [f"{url}/102.txt", f"{url}/239.docx"]
+    one = run_batch([f"{url}/239.docx"], tmp_path / "one", workers=1, timeout=0, max_memory_mb=0)  # one object, not a prefix
+    assert one.ok + one.partial == 1 and [p.name for p in (tmp_path / "one").glob("*.json")] == ["239.json"]
+    assert json.loads((tmp_path / "one" / INDEX_NAME).read_text())["etag"]
     assert not list(Path(tempfile.gettempdir()).glob("congvan-staged-*"))  # the local copies are gone
 
 
