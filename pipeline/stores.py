@@ -28,11 +28,12 @@ issue 15, for workers on other machines that share no filesystem.
   and is read again (the same output, rewritten). A store whose listing gives
   no ETag: the client hashes each object (SHA-256, streamed) instead.
 - One run at a time per DEST: a lock object ``DEST/.congvan.lock`` (host,
-  process, time) rewritten every 30 s by a thread of the client; one older than :data:`LOCK_STALE_S`
-  is a dead run's and is taken over. Stores have no atomic create-if-absent
-  through fsspec, so two runs started within the same second could both get
-  it: the lock stops the usual mistake (the same command in two terminals),
-  not a race.
+  process, time) created by a conditional PUT (If-None-Match: ``*``, refused
+  when the object exists: AWS S3 honours it since 2024, moto too; a store that
+  ignores it is caught by reading the token back), rewritten every 30 s by a
+  thread of the client. One older than :data:`LOCK_STALE_S` is a dead run's and
+  is removed and taken; two runs taking over the same dead lock in the same
+  instant could both get it.
 
 Credentials and region come from the usual environment (``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, ``AWS_PROFILE``, an instance role …); the endpoint
@@ -316,37 +317,53 @@ class StoreDest:
     # -------------------------------------------------- the lock
 
     def lock(self) -> None:
-        """Take ``DEST/.congvan.lock``; StoreError when a live run holds it."""
+        """Take ``DEST/.congvan.lock`` by a conditional PUT (If-None-Match: the PUT
+        fails when the object exists: AWS S3, MinIO, moto); StoreError when a live
+        run holds it. A lock not refreshed for :data:`LOCK_STALE_S` is removed and
+        taken. The token read back catches a store that ignores the condition."""
         key = self.key(LOCK_NAME)
-        try:
-            held = json.loads(self.fs.cat_file(key))
-        except FileNotFoundError:
-            held = None
-        except ValueError:
-            held = None
-        except Exception as e:
-            raise StoreError(f"--out {self.url}: cannot read or write there: {_describe(e)}") from None
-        age = time.time() - float(held.get("time", 0)) if isinstance(held, dict) else LOCK_STALE_S
-        if isinstance(held, dict) and age < LOCK_STALE_S:
-            raise StoreError(
-                f"--out {self.url}: another congvan run (process {held.get('pid')} on {held.get('host')}) is writing there; "
-                f"wait for it to finish or choose another output (its lock, refreshed {max(0, age):.0f} s ago, is taken over "
-                f"after {LOCK_STALE_S:.0f} s; if that run is dead, delete {self.url}/{LOCK_NAME})"
-            )
-        try:
-            self._write_lock()
-            mine = json.loads(self.fs.cat_file(key)).get("token") == self.token
-        except Exception as e:
-            raise StoreError(f"--out {self.url}: cannot write there: {_describe(e)}") from None
-        if not mine:
-            raise StoreError(f"--out {self.url}: another congvan run took the lock at the same moment; choose another output")
-        self._locked = True
-        self._refresher = threading.Thread(target=self._refresh, name="congvan-store-lock", daemon=True)
-        self._refresher.start()
+        for _ in range(3):
+            try:
+                self._write_lock(create=True)
+            except FileExistsError:
+                held = self._held()
+                if held is None:  # removed since: try again
+                    continue
+                age = time.time() - float(held.get("time", 0) or 0)
+                if age < LOCK_STALE_S:
+                    raise StoreError(
+                        f"--out {self.url}: another congvan run (process {held.get('pid')} on {held.get('host')}) is writing there; "
+                        f"wait for it to finish or choose another output (its lock, refreshed {max(0, age):.0f} s ago, is taken "
+                        f"over after {LOCK_STALE_S:.0f} s; if that run is dead, delete {self.url}/{LOCK_NAME})"
+                    ) from None
+                with contextlib.suppress(FileNotFoundError):  # a dead run's
+                    self.fs.rm_file(key)
+                continue
+            except Exception as e:
+                raise StoreError(f"--out {self.url}: cannot write there: {_describe(e)}") from None
+            if (self._held() or {}).get("token") != self.token:
+                break
+            self._locked = True
+            self._refresher = threading.Thread(target=self._refresh, name="congvan-store-lock", daemon=True)
+            self._refresher.start()
+            return
+        raise StoreError(f"--out {self.url}: another congvan run took the lock at the same moment; choose another output")
 
-    def _write_lock(self) -> None:
+    def _held(self) -> dict[str, Any] | None:
+        """The lock object's content: None when there is none, {} when it is not a lock's JSON."""
+        try:
+            held = json.loads(self.fs.cat_file(self.key(LOCK_NAME)))
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            return {}
+        except Exception as e:
+            raise StoreError(f"--out {self.url}: cannot read there: {_describe(e)}") from None
+        return held if isinstance(held, dict) else {}
+
+    def _write_lock(self, create: bool = False) -> None:
         body = {"host": socket.gethostname(), "pid": os.getpid(), "token": self.token, "time": time.time()}
-        self.fs.pipe_file(self.key(LOCK_NAME), json.dumps(body).encode())
+        self.fs.pipe_file(self.key(LOCK_NAME), json.dumps(body).encode(), mode="create" if create else "overwrite")
 
     def _refresh(self) -> None:
         """The lock's time, rewritten while the run goes (a document may take many minutes)."""

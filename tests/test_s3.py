@@ -291,4 +291,10 @@ def test_the_store_lock_is_refreshed_while_the_run_goes_and_removed_after(s3, mo
     s3.pipe_file(f"{prefix}/out/{LOCK_NAME}", json.dumps({"pid": 1, "host": "h", "time": time.time() - stores.LOCK_STALE_S - 1}).encode())
     taker = stores.StoreDest(f"s3://{prefix}/out")
     taker.lock()  # a dead run's lock is taken over
+    # a run that looked just before the taker wrote (it saw no lock) still cannot take it: the PUT is conditional
+    late = stores.StoreDest(f"s3://{prefix}/out")
+    monkeypatch.setattr(late, "_held", lambda: None)
+    with pytest.raises(stores.StoreError, match="at the same moment"):
+        late.lock()
+    assert json.loads(s3.cat_file(f"{prefix}/out/{LOCK_NAME}"))["token"] == taker.token
     taker.unlock()
