@@ -31,7 +31,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -41,6 +41,7 @@ from typing import IO, Any
 import jsonlines
 
 from pipeline.errors import shown_path
+from pipeline.locations import is_store_url
 from pipeline.readers.dispatch import DOCUMENT_SUFFIXES, TEXT_SUFFIXES
 
 INPUT_SUFFIXES = DOCUMENT_SUFFIXES
@@ -76,6 +77,18 @@ class Input:
     path: Path
     rel: PurePosixPath  # path relative to the folder it was found in (or its name)
     root_label: str  # the folder or file argument it came from
+    fingerprint = ""  # (a local file has none: the resume compares its SHA-256)
+
+
+@dataclass(frozen=True)
+class StoreInput:
+    """One object in a store (pipeline/stores.py): its URL, where its output goes,
+    and its ETag/size from the listing (the resume skips it while they are unchanged)."""
+
+    path: str
+    rel: PurePosixPath
+    root_label: str
+    fingerprint: str
 
 
 def _record(records: list[dict[str, str]], path: str | Path, reason: str, stage: str, status: str = "failed") -> None:
@@ -123,7 +136,22 @@ def iter_inputs(
             _record(records, path, "not a regular file (a pipe, device or socket): not read", "walk")
 
 
-def _not_a_document(path: Path) -> str:
+def iter_sources(
+    paths: Iterable[str], records: list[dict[str, str]], *, exclude: Iterable[Path] = (), follow_symlinks: bool = False,
+    exclude_urls: Iterable[str] = (),
+) -> Iterator[Input | StoreInput]:
+    """:func:`iter_inputs`, and the objects under store URLs (``s3://bucket/prefix``)
+    listed through fsspec (pipeline/stores.py; ``exclude_urls``: an output prefix there)."""
+    for p in paths:
+        if is_store_url(p):
+            from pipeline.stores import walk_store
+
+            yield from walk_store(p, records, exclude_urls)
+        else:
+            yield from iter_inputs([p], records, exclude=exclude, follow_symlinks=follow_symlinks)
+
+
+def _not_a_document(path: Path | PurePosixPath) -> str:
     kinds = ", ".join(sorted(INPUT_SUFFIXES))
     return f"not a document type congvan reads ('{path.suffix or 'no suffix'}'; it reads {kinds})"
 
@@ -189,24 +217,24 @@ def _walk(root: Path, records: list[dict[str, str]], excluded: set[Path], follow
             yield Input(f, PurePosixPath(f.relative_to(root).as_posix()), root.name or ".")
 
 
-def assign_outputs(inputs: list[Input]) -> dict[Path, str]:
+def assign_outputs(inputs: Sequence[Input | StoreInput]) -> dict[Path | str, str]:
     """Output path (relative to DIR, with .json) for each input; never two alike.
 
     ``a/cv.txt`` → ``a/cv.json``; inputs that would share that name keep their
     suffix (``x.txt.json``, ``x.pdf.json``); inputs from different arguments that
     still collide are put under their argument's name, then numbered.
     """
-    by_stem: dict[str, list[Input]] = {}
+    by_stem: dict[str, list[Input | StoreInput]] = {}
     for i in inputs:
         by_stem.setdefault(str(i.rel.with_suffix("")).lower(), []).append(i)
-    first: dict[Path, str] = {}
+    first: dict[Path | str, str] = {}
     for group in by_stem.values():
         for i in group:
             first[i.path] = str(i.rel.with_suffix("")) if len(group) == 1 else str(i.rel)
     counts: dict[str, int] = {}
     for name in first.values():
         counts[name.lower()] = counts.get(name.lower(), 0) + 1
-    out: dict[Path, str] = {}
+    out: dict[Path | str, str] = {}
     used: set[str] = set()
     for i in inputs:
         name = first[i.path]
@@ -407,15 +435,26 @@ def warm_up(readers: bool = True) -> None:
     extract_text(WARM_UP_TEXT)
 
 
-def process_one(path: str, out_path: str | None) -> dict[str, Any]:
-    """Worker: extract one file; returns a small record (the JSON is written here)."""
+def process_one(path: str, out_path: str | None, shown: str | None = None) -> dict[str, Any]:
+    """Worker: extract one file; returns a small record (the JSON is written here).
+
+    An input or output in a store (a URL) goes through pipeline/stores.py, which
+    reads a local copy of the input with ``shown``, its URL, as the path the
+    output and the record name."""
     from pipeline import run_state
     from pipeline.errors import InputError, stage_of
 
+    if shown is None and (is_store_url(path) or (out_path is not None and is_store_url(out_path))):
+        from pipeline.stores import process_in_store
+
+        return process_in_store(path, out_path, process_one)
     t0 = time.perf_counter()
+    local, path = path, shown if shown is not None else path
     try:
-        state = run_state(Path(path))
+        state = run_state(Path(local))
         doc = state.document
+        if shown is not None:  # a local copy: the output names what was given
+            doc = doc.model_copy(update={"source": doc.source.model_copy(update={"path": shown_path(shown)})})
         if doc.status == "failed":
             reason, code = failure_of(doc)
             return {"path": path, "status": "failed", "reason": reason, "stage": stage_of(code or ""), "code": code, "seconds": time.perf_counter() - t0}
@@ -557,7 +596,7 @@ def remove_stale_temporaries(out_dir: Path | None, jsonl: Path | None) -> int:
 
 def run_batch(
     inputs: list[str],
-    out_dir: Path | None,
+    out_dir: Path | str | None,
     *,
     workers: int = 1,
     force: bool = False,
@@ -584,19 +623,37 @@ def run_batch(
 
     ``engine`` "dask" reads the documents on a Dask cluster (``address``, or a
     LocalCluster of ``workers`` processes): pipeline/dask_engine.py.
+
+    Inputs and ``out_dir`` may be store URLs (``s3://bucket/prefix``): the
+    workers read and write the store themselves (pipeline/stores.py).
     """
     from pipeline.limits import max_memory_mb as default_memory
     from pipeline.limits import timeout_s
 
+    store = None
+    if isinstance(out_dir, str) and is_store_url(out_dir):
+        from pipeline.stores import StoreDest
+
+        store, out_dir = StoreDest(out_dir), None
+    elif isinstance(out_dir, str):
+        out_dir = Path(out_dir)
     jsonl_path = None if jsonl in (None, "-") else Path(str(jsonl))
     check_targets(out_dir, jsonl_path)
     limits = (timeout_s() if timeout is None else max(0.0, timeout), default_memory() if max_memory_mb is None else max(0, max_memory_mb))
     dispatch = _dispatcher(engine, address, inputs, out_dir, jsonl_path)
-    lock_fds = lock_outputs(out_dir, jsonl_path)
+    if store is not None:
+        _take_store(store)
+    try:
+        lock_fds = lock_outputs(out_dir, jsonl_path)
+    except BaseException:
+        if store is not None:
+            store.unlock()
+        raise
     try:
         remove_stale_temporaries(out_dir, jsonl_path)
         return _run_locked(
-            inputs, out_dir, jsonl, jsonl_path, workers, force, follow_symlinks, limits, lock_fds, progress, on_start, dispatch
+            inputs, out_dir, jsonl, jsonl_path, workers, force, follow_symlinks, limits, lock_fds, progress, on_start, dispatch,
+            store,
         )
     finally:
         # the workers are ended by now: what one was writing when it was stopped
@@ -604,6 +661,19 @@ def run_batch(
         remove_stale_temporaries(out_dir, jsonl_path)
         for fd in lock_fds:
             os.close(fd)
+        if store is not None:
+            store.unlock()
+
+
+def _take_store(store: Any) -> None:
+    """Check an output prefix in a store and take its lock (BatchSetupError when it cannot be used)."""
+    from pipeline.stores import StoreError
+
+    try:
+        store.check()
+        store.lock()
+    except StoreError as e:
+        raise BatchSetupError(str(e)) from None
 
 
 def _run_locked(
@@ -619,6 +689,7 @@ def _run_locked(
     progress: Callable[[dict[str, Any], int, int], None] | None,
     on_start: Callable[[int], None] | None,
     dispatch: Dispatch | None = None,
+    store: Any = None,  # pipeline.stores.StoreDest: --out in a store
 ) -> BatchResult:
     from pipeline.pool import Pool, PoolError
 
@@ -637,11 +708,26 @@ def _run_locked(
 
     exclude = [p for p in (out_dir, jsonl_path, index_path, errors_path) if p is not None]
     walk_records: list[dict[str, str]] = []
-    files = list(iter_inputs(inputs, walk_records, exclude=exclude, follow_symlinks=follow_symlinks))
+    files = list(iter_sources(
+        inputs, walk_records, exclude=exclude, follow_symlinks=follow_symlinks, exclude_urls=[store.url] if store else [],
+    ))
     outputs = assign_outputs(files)
     index = _load_index(index_path) if index_path else {}
-    errors_log = AppendLog(errors_path) if errors_path else None
-    index_log = AppendLog(index_path) if index_path else None
+    errors_log: Any = AppendLog(errors_path) if errors_path else None
+    index_log: Any = AppendLog(index_path) if index_path else None
+    if store is not None:  # --out in a store: the index and the error log there (pipeline/stores.py)
+        from pipeline.stores import StoreLog
+
+        errors_log, index_log = StoreLog(store, ERRORS_NAME), StoreLog(store, INDEX_NAME)
+        index = {rec["output"]: rec for rec in index_log.records() if "output" in rec}
+
+    def output_exists(rel_out: str, target: Path | str | None) -> bool:
+        return store.has(rel_out) if store is not None else target is not None and Path(target).exists()
+
+    def read_output(target: Path | str | None) -> str:
+        if store is not None:
+            return str(store.read_text(str(target)))
+        return Path(str(target)).read_text(encoding="utf-8") if target else ""
     sink = JsonlSink(jsonl_path) if jsonl is not None else None
 
     def log_error(e: dict[str, str]) -> None:
@@ -658,29 +744,30 @@ def _run_locked(
 
     from pipeline.readers import file_sha256
 
-    todo: list[tuple[Input, str, Path | None, str]] = []
+    todo: list[tuple[Input | StoreInput, str, Path | str | None, str]] = []
     for f in files:
         rel_out = outputs[f.path]
-        target = out_dir / rel_out if out_dir else None
+        target: Path | str | None = out_dir / rel_out if out_dir else (store.target(rel_out) if store else None)
         digest = ""
         if not force:  # the hash only decides a skip; the worker hashes what it reads
             try:
-                digest = file_sha256(f.path)
+                # an object in a store: its ETag from the listing (not read here)
+                digest = f.fingerprint if isinstance(f.path, str) else file_sha256(f.path)
             except OSError:
                 digest = ""
         if digest:
             prev = index.get(rel_out)
             if (
                 prev is not None
-                and prev.get("sha256") == digest
+                and prev.get("etag" if isinstance(f.path, str) else "sha256") == digest
                 and prev.get("version") == version
                 and prev.get("status") in ("ok", "partial")
             ):
                 key = shown_path(f.path)
-                if target is not None and target.exists():
+                if target is not None and output_exists(rel_out, target):
                     res.skipped += 1
                     if sink is not None and sink.target is not None and not sink.has(key):
-                        sink.write_json(target.read_text(encoding="utf-8"))
+                        sink.write_json(read_output(target))
                     continue
                 if target is None and sink is not None and sink.target is not None and sink.has(key):
                     res.skipped += 1
@@ -691,13 +778,16 @@ def _run_locked(
         on_start(res.total)
     done = 0
 
-    def handle(item: tuple[Input, str, Path | None, str], rec: dict[str, Any]) -> None:
+    def handle(item: tuple[Input | StoreInput, str, Path | str | None, str], rec: dict[str, Any]) -> None:
         nonlocal done
         f, rel_out, target, digest = item
         done += 1
         res.records.append(rec)
         st = rec["status"]
-        entry: dict[str, Any] = {"output": rel_out, "input": rec["path"], "sha256": rec.get("sha256") or digest, "version": version, "status": st}
+        sha = rec.get("sha256") or ("" if f.fingerprint else digest)
+        entry: dict[str, Any] = {"output": rel_out, "input": rec["path"], "sha256": sha, "version": version, "status": st}
+        if f.fingerprint:  # an object in a store: what its listing said (ETag/size)
+            entry["etag"] = f.fingerprint
         entry["seconds"] = round(rec.get("seconds") or 0.0, 3)
         if rec.get("peak_mb") is not None:  # the worker's peak resident memory for this document
             entry["peak_mb"] = round(rec["peak_mb"], 1)
@@ -710,7 +800,7 @@ def _run_locked(
             res.partial += st == "partial"
             res.pages += rec.get("pages", 0)
             if sink is not None:
-                data = rec["json"] if rec.get("json") else (target.read_text(encoding="utf-8") if target else "")
+                data = rec["json"] if rec.get("json") else read_output(target)
                 sink.write_json(data)
         if index_log is not None:
             entry["time"] = now_iso()
@@ -737,7 +827,7 @@ def _run_locked(
                 f, _, target, _ = item
                 handle(item, process_one(str(f.path), str(target) if target else None))
         elif todo:
-            only_text = all(item[0].path.suffix.lower() in TEXT_SUFFIXES for item in todo)
+            only_text = all(PurePosixPath(str(item[0].path)).suffix.lower() in TEXT_SUFFIXES for item in todo)
             pool = Pool(
                 process_one, min(max(1, workers), len(todo)), timeout=limit_s, memory_mb=limit_mb,
                 warm_up=partial(warm_up, not only_text), close_fds=tuple(lock_fds),
@@ -755,7 +845,9 @@ def _run_locked(
             sink.close()
         if errors_log is not None:
             errors_log.close()
-        if index_log is not None and index_path is not None:
+        if store is not None:
+            index_log.close(rewrite=index.values())
+        elif index_log is not None and index_path is not None:
             index_log.close()
             _compact_index(index_path, index)
     res.seconds = time.perf_counter() - t0
@@ -782,7 +874,9 @@ def _dispatcher(engine: str, address: str | None, inputs: list[str], out_dir: Pa
     except PoolError as e:
         raise BatchSetupError(str(e)) from None
     if address:  # the workers run elsewhere: they open the paths the client gives them
-        relative = [p for p in [*inputs, *(str(x) for x in (out_dir, jsonl) if x is not None)] if not os.path.isabs(p)]
+        relative = [
+            p for p in [*inputs, *(str(x) for x in (out_dir, jsonl) if x is not None)] if not os.path.isabs(p) and not is_store_url(p)
+        ]
         if relative:
             raise BatchSetupError(
                 f"with --address, give absolute paths on a filesystem every worker mounts at the same place: {relative[0]}"

@@ -75,7 +75,7 @@ def default_workers(paths: list[str]) -> int:
 def extract(
     paths: Annotated[list[str], typer.Argument(metavar="PATH...", help="files or folders; '-' alone reads standard input")],
     out_arg: Annotated[
-        str | None, typer.Option("--out", "-o", metavar="DIR", help="write DIR/<path in the input folder>.json per document (a path or file:// URL)")
+        str | None, typer.Option("--out", "-o", metavar="DIR", help="write DIR/<path in the input folder>.json per document (a path, file:// or s3:// URL)")
     ] = None,
     jsonl: Annotated[
         str | None, typer.Option("--jsonl", metavar="FILE", help="one JSON line per document ('-': standard output)")
@@ -105,6 +105,9 @@ def extract(
     address: Annotated[
         str | None, typer.Option("--address", metavar="URL", help="--engine dask: the scheduler, e.g. tcp://HOST:8786 (default: a cluster of --workers processes here)")
     ] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option("--endpoint-url", metavar="URL", help="s3:// on an S3-compatible store (MinIO …), e.g. http://HOST:9000 ($CONGVAN_S3_ENDPOINT_URL)")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", metavar="", help="print only errors")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, metavar="", help="more detail (-vv: debug)")] = 0,
 ) -> None:
@@ -112,11 +115,14 @@ def extract(
     2 bad command line or output path, 130 interrupted (finished work is kept)."""
     from pipeline.batch import BatchSetupError, print_error, run_batch
     from pipeline.limits import LimitValueError, parse_megabytes
-    from pipeline.locations import LocationError, local_path
+    from pipeline.locations import LocationError, is_store_url, local_path, resolve
 
-    try:  # file:// URLs name local paths
-        paths = [local_path(p, "input") for p in paths]
-        out = Path(local_path(out_arg, "--out")) if out_arg is not None else None
+    if endpoint_url:  # read by pipeline/stores.py here and in the workers (it travels with Dask tasks)
+        os.environ["CONGVAN_S3_ENDPOINT_URL"] = endpoint_url
+    try:  # file:// URLs name local paths; s3:// URLs stay URLs (pipeline/stores.py)
+        paths = [resolve(p, "input") for p in paths]
+        out_dest = resolve(out_arg, "--out") if out_arg is not None else None
+        out: Path | str | None = out_dest if out_dest is None or is_store_url(out_dest) else Path(out_dest)
         jsonl = local_path(jsonl, "--jsonl") if jsonl is not None else None
     except LocationError as e:
         print(f"congvan: {e}", file=sys.stderr)
@@ -138,11 +144,14 @@ def extract(
         if paths != ["-"]:
             print("congvan: '-' (standard input) cannot be mixed with other inputs", file=sys.stderr)
             raise typer.Exit(EXIT_USAGE)
+        if isinstance(out, str):
+            print("congvan: standard input: --out must be a local folder", file=sys.stderr)
+            raise typer.Exit(EXIT_USAGE)
         raise typer.Exit(_extract_stdin(out, jsonl))
     if out is None and jsonl is None:
         print("congvan: give --out DIR or --jsonl FILE", file=sys.stderr)
         raise typer.Exit(EXIT_USAGE)
-    n_workers = workers or default_workers(paths)
+    n_workers = workers or (os.cpu_count() or 1 if any(map(is_store_url, paths)) else default_workers(paths))
     bar = _Progress(enabled=not quiet and sys.stderr.isatty())
     try:
         res = run_batch(

@@ -38,6 +38,9 @@ Work = Callable[[str, str | None], dict[str, Any]]
 
 
 def _exit_on_term(signum: int, frame: Any) -> None:
+    # once: the parent signals the group and the worker, and a second SIGTERM in
+    # the exit handlers (s3fs closing its connections) would print a traceback
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(128 + signum)
 
 
@@ -112,23 +115,27 @@ def _worker_main(
             conn.send(("unusable", f"a worker cannot load the pipeline: {type(e).__name__}: {e}"))
             return
     conn.send(("ready", None))
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        _reset_peak()
-        rec = work(*task)
-        rec["peak_mb"] = peak_mb()
-        rec["children_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        out_of_memory = rec.get("code") == "memory-limit"
-        if out_of_memory and memory_mb:
-            rec["reason"] = memory_reason(memory_mb)
-        conn.send(("result", rec))
-        if out_of_memory:
-            return  # a fresh process for the next document
+    try:
+        while True:
+            try:
+                task = conn.recv()
+            except (EOFError, OSError):
+                return
+            if task is None:
+                return
+            _reset_peak()
+            rec = work(*task)
+            rec["peak_mb"] = peak_mb()
+            rec["children_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            out_of_memory = rec.get("code") == "memory-limit"
+            if out_of_memory and memory_mb:
+                rec["reason"] = memory_reason(memory_mb)
+            conn.send(("result", rec))
+            if out_of_memory:
+                return  # a fresh process for the next document
+    finally:  # leaving: the exit handlers (s3fs closing its connections) may meet the
+        # parent's SIGTERM (it ended, or ends this worker): then end at once, quietly
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class PoolError(RuntimeError):
