@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from pipeline.readers.resource_files import load_resource
 
@@ -96,6 +96,7 @@ def _is_latin(ch: str) -> bool:
     return ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
 
 
+@lru_cache(maxsize=1 << 16)  # a page repeats its words; the verdict depends on the token only
 def token_verdict(token: str) -> bool | None:
     """True: a valid syllable; False: not Vietnamese; None: neutral (number, abbreviation)."""
     if any(ch.isalpha() and not _is_latin(ch) for ch in token):
