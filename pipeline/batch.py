@@ -455,6 +455,7 @@ class BatchResult:
     total: int = 0  # documents to extract this run
     interrupted: bool = False
     errors: list[dict[str, str]] = field(default_factory=list)
+    # per document: path, status, pages, seconds, peak memory (no JSON, no stage timings)
     records: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -691,7 +692,9 @@ def _run_locked(
         nonlocal done
         f, rel_out, target, digest = item
         done += 1
-        res.records.append(rec)
+        # the record stays in the result without its JSON text (--jsonl: ~35 kB a
+        # document, which made the parent grow with the number of documents)
+        res.records.append({k: v for k, v in rec.items() if k not in ("json", "timings")})
         st = rec["status"]
         entry: dict[str, Any] = {"output": rel_out, "input": rec["path"], "sha256": rec.get("sha256") or digest, "version": version, "status": st}
         entry["seconds"] = round(rec.get("seconds") or 0.0, 3)
