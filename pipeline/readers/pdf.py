@@ -410,13 +410,26 @@ def render_pages(doc: pdfium.PdfDocument, indices: list[int], dpi: int = OCR_DPI
         yield bitmap.to_pil(), float(scale * 72)
 
 
+FORCE_OCR_ENV = "CONGVAN_FORCE_OCR"
+
+
+def force_ocr_default() -> bool:
+    """$CONGVAN_FORCE_OCR set (1/true/yes): OCR scanned pages whatever their text layer
+    (``congvan extract --force-ocr`` sets it for its workers)."""
+    return os.environ.get(FORCE_OCR_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
 def read_pdf(
-    path: Path, *, ocr: bool = True, workers: int | None = None, keep_ocr_layers: bool = False
+    path: Path, *, ocr: bool = True, workers: int | None = None, force_ocr: bool | None = None
 ) -> RawText:
     """A PDF file -> RawText. Pages whose text layer is not trusted are OCRed (when ``ocr``).
 
-    ``keep_ocr_layers`` keeps a scan's invisible OCR layer when it reads as Vietnamese.
+    A scan's text layer (another program's OCR, often invisible) is kept when it
+    passes the quality check; ``force_ocr`` (None: :func:`force_ocr_default`) OCRs
+    every scanned page anyway.
     """
+    if force_ocr is None:
+        force_ocr = force_ocr_default()
     timings: dict[str, float] = {}
     doc = open_pdf(path)
     try:
@@ -447,10 +460,10 @@ def read_pdf(
             )
 
         texts = [p.layout for p in pages]
-        to_ocr = [i for i, p in enumerate(pages) if not trust_text_layer(p.quality, keep_ocr_layers)]
+        to_ocr = [i for i, p in enumerate(pages) if not trust_text_layer(p.quality, force_ocr)]
         rejected = [i for i in to_ocr if pages[i].quality.judged > 0]
         if rejected:
-            detail = "; ".join(f"page {i + 1}: {rejection_reason(pages[i].quality)}" for i in rejected)
+            detail = "; ".join(f"page {i + 1}: {rejection_reason(pages[i].quality, force_ocr)}" for i in rejected)
             warnings.append(("text-layer-rejected", detail))
         confidences: list[tuple[float, int]] = []
         if to_ocr and ocr:
