@@ -566,6 +566,7 @@ def run_batch(
     on_start: Callable[[int], None] | None = None,
     engine: str = "local",
     address: str | None = None,
+    keep_records: bool = True,
 ) -> BatchResult:
     """Extract every document under ``inputs``.
 
@@ -581,6 +582,9 @@ def run_batch(
 
     ``engine`` "dask" reads the documents on a Dask cluster (``address``, or a
     LocalCluster of ``workers`` processes): pipeline/dask_engine.py.
+
+    ``keep_records=False`` leaves ``BatchResult.records`` empty, so that the
+    parent's memory does not grow with the number of documents (the command line).
     """
     from pipeline.limits import max_memory_mb as default_memory
     from pipeline.limits import timeout_s
@@ -593,7 +597,8 @@ def run_batch(
     try:
         remove_stale_temporaries(out_dir, jsonl_path)
         return _run_locked(
-            inputs, out_dir, jsonl, jsonl_path, workers, force, follow_symlinks, limits, lock_fds, progress, on_start, dispatch
+            inputs, out_dir, jsonl, jsonl_path, workers, force, follow_symlinks, limits, lock_fds, progress, on_start, dispatch,
+            keep_records,
         )
     finally:
         # the workers are ended by now: what one was writing when it was stopped
@@ -616,6 +621,7 @@ def _run_locked(
     progress: Callable[[dict[str, Any], int, int], None] | None,
     on_start: Callable[[int], None] | None,
     dispatch: Dispatch | None = None,
+    keep_records: bool = True,
 ) -> BatchResult:
     from pipeline.pool import Pool, PoolError
 
@@ -694,7 +700,8 @@ def _run_locked(
         done += 1
         # the record stays in the result without its JSON text (--jsonl: ~35 kB a
         # document, which made the parent grow with the number of documents)
-        res.records.append({k: v for k, v in rec.items() if k not in ("json", "timings")})
+        if keep_records:
+            res.records.append({k: v for k, v in rec.items() if k not in ("json", "timings")})
         st = rec["status"]
         entry: dict[str, Any] = {"output": rel_out, "input": rec["path"], "sha256": rec.get("sha256") or digest, "version": version, "status": st}
         entry["seconds"] = round(rec.get("seconds") or 0.0, 3)

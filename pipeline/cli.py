@@ -153,7 +153,7 @@ def extract(
         res = run_batch(
             paths, out, workers=n_workers, force=force, jsonl=jsonl, follow_symlinks=follow_symlinks,
             timeout=timeout, max_memory_mb=memory_mb, progress=bar.update, on_start=bar.start,
-            engine=engine, address=address,
+            engine=engine, address=address, keep_records=False,
         )
     except BatchSetupError as e:
         print(f"congvan: {e}", file=sys.stderr)

@@ -111,3 +111,5 @@ def test_jsonl_batch_keeps_no_document_json_in_the_parent(tmp_path):
         assert all(r["status"] in ("ok", "partial") and r["seconds"] > 0 for r in res.records)
         lines = target.read_text(encoding="utf-8").splitlines()
         assert len(lines) == 2 and all(json.loads(line)["tasks"] is not None for line in lines)
+    res = run_batch([str(src)], None, jsonl=target, workers=1, timeout=0.0, max_memory_mb=0, force=True, keep_records=False)
+    assert res.ok + res.partial == 2 and res.records == []  # the command line keeps none
