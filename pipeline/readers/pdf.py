@@ -80,16 +80,6 @@ def has_zero_pages(path: Path) -> bool:
     return bool(re.search(rb"/Count\s*0\b", data)) and not re.search(rb"/Type\s*/Page(?!s)\b", data)
 
 
-def image_fraction(page: pdfium.PdfPage) -> float:
-    """Share of the page area covered by image objects (form XObjects included)."""
-    return scan_page(page).image_fraction
-
-
-def hidden_text_fraction(page: pdfium.PdfPage) -> float:
-    """Share of text objects drawn in the invisible render mode (an OCR layer over a scan)."""
-    return scan_page(page).hidden_fraction
-
-
 @dataclass(frozen=True)
 class PageObjects:
     """What one walk over a page's objects finds (pdfium's raw API: no Python object per text run)."""
