@@ -29,6 +29,9 @@ run:
 
 test:
 	$(BIN)/python -m pytest -q
+	@# speed guard (issue 14): text documents against the NFC + one regex pass floor, start-up against
+	@# `import pipeline`, printed in the log so a slowdown shows; a benchmark, not a timed test (never fails on speed)
+	$(BIN)/congvan bench --quick --text-only --out bench-results/ci/bench.json
 
 lint:
 	$(BIN)/ruff check pipeline models review tests && $(BIN)/mypy pipeline models review

@@ -498,6 +498,7 @@ class BatchResult:
     total: int = 0  # documents to extract this run
     interrupted: bool = False
     errors: list[dict[str, str]] = field(default_factory=list)
+    # per document: path, status, pages, seconds, peak memory (no JSON, no stage timings)
     records: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -608,6 +609,7 @@ def run_batch(
     on_start: Callable[[int], None] | None = None,
     engine: str = "local",
     address: str | None = None,
+    keep_records: bool = True,
 ) -> BatchResult:
     """Extract every document under ``inputs``.
 
@@ -626,6 +628,9 @@ def run_batch(
 
     Inputs and ``out_dir`` may be store URLs (``s3://bucket/prefix``): the
     workers read and write the store themselves (pipeline/stores.py).
+
+    ``keep_records=False`` leaves ``BatchResult.records`` empty, so that the
+    parent's memory does not grow with the number of documents (the command line).
     """
     from pipeline.limits import max_memory_mb as default_memory
     from pipeline.limits import timeout_s
@@ -654,6 +659,7 @@ def run_batch(
         return _run_locked(
             inputs, out_dir, jsonl, jsonl_path, workers, force, follow_symlinks, limits, lock_fds, progress, on_start, dispatch,
             store,
+            keep_records,
         )
     finally:
         # the workers are ended by now: what one was writing when it was stopped
@@ -690,6 +696,7 @@ def _run_locked(
     on_start: Callable[[int], None] | None,
     dispatch: Dispatch | None = None,
     store: Any = None,  # pipeline.stores.StoreDest: --out in a store
+    keep_records: bool = True,
 ) -> BatchResult:
     from pipeline.pool import Pool, PoolError
 
@@ -782,7 +789,10 @@ def _run_locked(
         nonlocal done
         f, rel_out, target, digest = item
         done += 1
-        res.records.append(rec)
+        # the record stays in the result without its JSON text (--jsonl: ~35 kB a
+        # document, which made the parent grow with the number of documents)
+        if keep_records:
+            res.records.append({k: v for k, v in rec.items() if k not in ("json", "timings")})
         st = rec["status"]
         sha = rec.get("sha256") or ("" if f.fingerprint else digest)
         entry: dict[str, Any] = {"output": rel_out, "input": rec["path"], "sha256": sha, "version": version, "status": st}

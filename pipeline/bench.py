@@ -48,7 +48,10 @@ OCR_DPI = 300
 SIZE_SOURCE = "104"  # corpus id of the document grown to 10× and 100× (falls back to the largest)
 
 TARGETS = {
-    "text_docs_per_s": 50.0,
+    "text_docs_per_s": 200.0,  # issue 14 (issue 5: 50)
+    "pdf_over_pdftotext_cpu": 0.5,  # pages per CPU-second, pipeline / bare pdftotext -layout (issue 14)
+    "scan_cpu_ratio": 1.05,  # CPU per scanned page, pipeline / bare tesseract (issue 14)
+    "startup_cpu_s": 0.5,  # a whole `congvan extract` process for one small file (issue 14)
     "pdf_pages_per_s": 20.0,
     "scan_ratio": 1.10,
     "speedup_2_workers": 1.8,
@@ -67,12 +70,19 @@ class BenchConfig:
     size_factors: tuple[int, ...] = (1, 10, 100)
     size_budget_s: float = 20.0  # seconds of repeats for all sizes together (each size runs at least once)
     quick: bool = False
+    text_only: bool = False  # only the text documents, their NFC+regex floor and start-up (the CI guard)
+    startup_runs: int = 5  # whole `congvan extract` processes timed for the start-up figure (median)
 
     @classmethod
-    def make(cls, docs: int | None = None, scan_pages: int | None = None, quick: bool = False) -> BenchConfig:
-        """The full configuration, or with ``quick`` a tiny one (40 docs, 2 PDFs, 3 scan pages)."""
+    def make(
+        cls, docs: int | None = None, scan_pages: int | None = None, quick: bool = False, text_only: bool = False
+    ) -> BenchConfig:
+        """The full configuration, or with ``quick`` a tiny one (40 docs, 2 PDFs, 3 scan pages);
+        ``text_only`` measures the text documents, the NFC+regex floor and start-up only."""
         if quick:
             return cls(
+                text_only=text_only,
+                startup_runs=2,
                 docs=docs or 40,
                 scan_pages=scan_pages if scan_pages is not None else 3,
                 pdfs=2,
@@ -82,7 +92,7 @@ class BenchConfig:
                 size_budget_s=2.0,
                 quick=True,
             )
-        return cls(docs=docs or 1000, scan_pages=scan_pages if scan_pages is not None else 50)
+        return cls(docs=docs or 1000, scan_pages=scan_pages if scan_pages is not None else 50, text_only=text_only)
 
 
 # ---------------------------------------------------------------------------
@@ -315,7 +325,7 @@ def corpus_entries(corpus: Path) -> list[dict[str, str]]:
 def corpus_key(config: BenchConfig, corpus: Path) -> str:
     """Hash of what the bench corpus is made from: the config, the sources and the generator."""
     h = hashlib.sha256(
-        f"{CORPUS_VERSION}|{config.docs}|{config.scan_pages}|{config.pdfs}|{config.size_factors}".encode()
+        f"{CORPUS_VERSION}|{config.docs}|{config.scan_pages}|{config.pdfs}|{config.size_factors}|{config.text_only}".encode()
     )
     for e in corpus_entries(corpus):
         h.update(e["file"].encode())
@@ -419,6 +429,9 @@ def build_corpus(
         path.write_bytes(blob)
         bc.text.append(str(path))
     log(f"corpus: {len(bc.text)} text documents from {len(sources)} sources")
+    if config.text_only:
+        bc.save()
+        return bc
 
     # text PDFs: the corpus's own, then one laid out from each text document
     real_pdfs = [corpus / e["file"] for e in entries if e["kind"] == "pdf-text"]
@@ -623,6 +636,41 @@ def _timed_each(paths: list[str], fn: Callable[[str], Any], warm: str | None = N
         seconds.append(time.perf_counter() - t0)
         cpu.append(_cpu() - c0)
     return {"seconds": seconds, "cpu_seconds": cpu, "rss": _rss()}
+
+
+# the floor of any text pipeline: Unicode NFC and one regular-expression pass (words) over the text
+_FLOOR_PATTERN = re.compile(r"\w+")
+
+
+def baseline_nfc_regex(paths: list[str]) -> dict[str, Any]:
+    """NFC + one regex pass in Python per text file (bytes read and decoded, as a script would)."""
+
+    def one(p: str) -> None:
+        text = unicodedata.normalize("NFC", decode_for_baseline(Path(p).read_bytes()))
+        _FLOOR_PATTERN.findall(text)
+
+    return _timed_each(paths, one, warm=paths[0] if paths else None)
+
+
+def _process_cpu(cmd: list[str], cwd: str) -> float:
+    """CPU seconds (user + system) of a whole process and the processes it waited for."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def startup_figures(small: str, work: Path, runs: int) -> dict[str, Any]:
+    """CPU seconds of a whole ``congvan extract SMALL --out DIR`` process against
+    ``python -c "import pipeline"`` (medians of ``runs`` each, taken in turns)."""
+    congvan = [sys.executable, "-m", "pipeline.cli", "extract"]
+    extract, imports = [], []
+    for k in range(max(1, runs)):
+        out = work / f"startup-{k}"
+        extract.append(_process_cpu([*congvan, small, "--out", str(out), "-q", "--force"], str(ROOT)))
+        imports.append(_process_cpu([sys.executable, "-c", "import pipeline"], str(ROOT)))
+    e, i = statistics.median(extract), statistics.median(imports)
+    return {"runs": len(extract), "extract_cpu_s": e, "import_cpu_s": i, "ratio": _ratio(e, i), "file": Path(small).name}
 
 
 def _pdfplumber_one(path: str) -> None:
@@ -856,8 +904,10 @@ def run_bench(
     # text documents: one worker, then two
     log(f"text: {len(bc.text)} documents, 1 worker")
     one = pool_run(bc.text, runs / "text-1", 1, warm_text)
-    log(f"text: {len(bc.text)} documents, 2 workers")
-    two = pool_run(bc.text, runs / "text-2", 2, warm_text)
+    two = None
+    if not config.text_only:
+        log(f"text: {len(bc.text)} documents, 2 workers")
+        two = pool_run(bc.text, runs / "text-2", 2, warm_text)
     recs = one["records"]
     timed = recs[config.warmup :] if len(recs) > config.warmup else recs
     per_doc = [r["seconds"] for r in timed]
@@ -882,28 +932,44 @@ def run_bench(
         "status": statuses(recs),
         "stages": stage_table(timed),
     }
-    res["scaling_workers"] = {
-        "docs": len(recs),
-        "wall_1": one["wall"],
-        "wall_2": two["wall"],
-        "docs_per_s_1": len(recs) / one["wall"] if one["wall"] else 0.0,
-        "docs_per_s_2": len(recs) / two["wall"] if two["wall"] else 0.0,
-        "speedup": _ratio(one["wall"], two["wall"]),
-        # CPU seconds the workers got / (wall × workers): below 1 means they waited for a CPU
-        "cpu_use_1": _ratio(sum(r["cpu_seconds"] for r in recs), one["wall"]),
-        "cpu_use_2": _ratio(sum(r["cpu_seconds"] for r in two["records"]), 2 * two["wall"]),
+    memory: dict[str, Any] = {"text_1_worker": one["workers"]}
+    if two is not None:
+        res["scaling_workers"] = {
+            "docs": len(recs),
+            "wall_1": one["wall"],
+            "wall_2": two["wall"],
+            "docs_per_s_1": len(recs) / one["wall"] if one["wall"] else 0.0,
+            "docs_per_s_2": len(recs) / two["wall"] if two["wall"] else 0.0,
+            "speedup": _ratio(one["wall"], two["wall"]),
+            # CPU seconds the workers got / (wall × workers): below 1 means they waited for a CPU
+            "cpu_use_1": _ratio(sum(r["cpu_seconds"] for r in recs), one["wall"]),
+            "cpu_use_2": _ratio(sum(r["cpu_seconds"] for r in two["records"]), 2 * two["wall"]),
+        }
+        memory["text_2_workers"] = two["workers"]
+
+    log("baseline: NFC + one regex pass over the text documents")
+    floor = in_worker(baseline_nfc_regex, bc.text)
+    skip = len(floor["cpu_seconds"]) - len(timed)
+    floor_cpu = sum(floor["cpu_seconds"][skip:])
+    res["baselines"] = {
+        "nfc_regex": {
+            "docs": len(timed),
+            "docs_per_cpu_s": len(timed) / floor_cpu if floor_cpu else 0.0,
+            "pipeline_over_baseline_cpu": _ratio(sum(r["cpu_seconds"] for r in timed), floor_cpu),
+        }
     }
-    memory: dict[str, Any] = {
-        "text_1_worker": one["workers"],
-        "text_2_workers": two["workers"],
-    }
+    if bc.text:
+        small = min(bc.text[: max(1, len(bc.text) // 4)], key=lambda p: Path(p).stat().st_size)
+        log(f"start-up: congvan extract {Path(small).name} vs python -c 'import pipeline', {config.startup_runs} runs each")
+        res["startup"] = startup_figures(small, runs, config.startup_runs)
+    if config.text_only:
+        return _finish(res, memory, out, t_start)
 
     log("baseline: underthesea word_tokenize on the text documents")
     try:
         und = in_worker(baseline_underthesea, bc.text)
         und_timed = und["seconds"][config.warmup :] if len(und["seconds"]) > config.warmup else und["seconds"]
-        res["baselines"] = {
-            "underthesea_word_tokenize": {
+        res["baselines"]["underthesea_word_tokenize"] = {
                 "docs": len(und_timed),
                 "docs_per_s": len(und_timed) / sum(und_timed) if und_timed else 0.0,
                 "pipeline_over_baseline": _ratio(sum(per_doc), sum(und_timed)),
@@ -912,10 +978,9 @@ def run_bench(
                     sum(und["cpu_seconds"][len(und["seconds"]) - len(und_timed) :]),
                 ),
                 "rss_mb": und["rss"]["self_mb"],
-            }
         }
     except Exception as e:  # noqa: BLE001 - a missing baseline is reported, not fatal
-        res["baselines"] = {"underthesea_word_tokenize": {"error": f"{type(e).__name__}: {e}"}}
+        res["baselines"]["underthesea_word_tokenize"] = {"error": f"{type(e).__name__}: {e}"}
 
     # text PDFs
     log(f"text PDFs: {len(bc.pdf)} files")
@@ -993,6 +1058,8 @@ def run_bench(
             "ratio_pipeline_over_bare_cpu": _ratio(
                 sum(r["cpu_seconds"] for r in srecs), sum(bare["cpu_seconds"])
             ),
+            "pipeline_cpu_s_per_page": sum(r["cpu_seconds"] for r in srecs) / s_pages if s_pages else 0.0,
+            "bare_cpu_s_per_page": sum(bare["cpu_seconds"]) / len(pngs) if pngs else 0.0,
             "median_pipeline_s_per_page": statistics.median(per_page) if per_page else 0.0,
             "median_pipeline_ocr_s_per_page": statistics.median(ocr_per_page) if ocr_per_page else 0.0,
             "median_bare_s_per_page": statistics.median(bare["seconds"]) if pngs else 0.0,
@@ -1037,6 +1104,11 @@ def run_bench(
     }
     memory["size"] = [sz["rss"]]
 
+    return _finish(res, memory, out, t_start)
+
+
+def _finish(res: dict[str, Any], memory: dict[str, Any], out: Path, t_start: float) -> dict[str, Any]:
+    """Memory summary, targets, total time; the JSON written to ``out``."""
     base = res["baselines"]
     res["memory"] = {
         "peak_worker_mb": max((w["self_mb"] for ws in memory.values() for w in ws), default=0.0),
@@ -1064,13 +1136,17 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     """The figures of issue 5, each with its value and whether it is met."""
     t = TARGETS
     scan = res.get("scan", {})
+    pdf_cpu = res.get("baselines", {}).get("pdftotext_layout", {}).get("pipeline_over_baseline_cpu")
     rows = [
         ("text docs/s per worker", ">=", t["text_docs_per_s"], res["text"]["docs_per_s"]),
-        ("text PDF pages/s per worker", ">=", t["pdf_pages_per_s"], res["pdf"]["pages_per_s"]),
+        ("start-up CPU s (one small file)", "<=", t["startup_cpu_s"], res.get("startup", {}).get("extract_cpu_s")),
+        ("text PDF / pdftotext (pages per CPU-s)", ">=", t["pdf_over_pdftotext_cpu"], 1 / pdf_cpu if pdf_cpu else None),
+        ("scan CPU / bare tesseract", "<=", t["scan_cpu_ratio"], scan.get("ratio_pipeline_over_bare_cpu")),
+        ("text PDF pages/s per worker", ">=", t["pdf_pages_per_s"], res.get("pdf", {}).get("pages_per_s")),
         ("scan pipeline / bare tesseract", "<=", t["scan_ratio"], scan.get("ratio_pipeline_over_bare")),
-        ("2 workers / 1 worker", ">=", t["speedup_2_workers"], res["scaling_workers"]["speedup"]),
+        ("2 workers / 1 worker", ">=", t["speedup_2_workers"], res.get("scaling_workers", {}).get("speedup")),
         ("peak MB per worker", "<=", t["peak_mb"], res["memory"]["peak_worker_mb"]),
-        ("size exponent (10×→100×)", "<=", t["size_exponent"], res["scaling_size"]["exponent_last_two"]),
+        ("size exponent (10×→100×)", "<=", t["size_exponent"], res.get("scaling_size", {}).get("exponent_last_two")),
     ]
     out = []
     for name, op, target, value in rows:
@@ -1099,6 +1175,38 @@ def _stages_lines(stages: dict[str, dict[str, float]], limit: int = 14) -> list[
     return lines
 
 
+def summary_lines(res: dict[str, Any]) -> list[str]:
+    """Each figure beside its baseline measured in the same run, and their ratio."""
+    b = res.get("baselines", {})
+    rows: list[tuple[str, str, str, str]] = []
+    t = res["text"]
+    floor = b.get("nfc_regex", {})
+    if floor:
+        ratio = _ratio(floor.get("docs_per_cpu_s") or 0.0, t["docs_per_cpu_s"])
+        rows.append(("text documents", f"{t['docs_per_cpu_s']:.1f} docs/CPU-s", f"NFC + one regex pass: {floor['docs_per_cpu_s']:.0f} docs/CPU-s", f"{_f(ratio, 1)}× slower"))
+    st = res.get("startup")
+    if st:
+        rows.append(("start-up, one small file", f"{st['extract_cpu_s']:.2f} CPU-s", f"python -c 'import pipeline': {st['import_cpu_s']:.2f} CPU-s", f"{_f(st['ratio'], 1)}×"))
+    pdf, pt = res.get("pdf"), b.get("pdftotext_layout", {})
+    if pdf and pt.get("pipeline_over_baseline_cpu"):
+        bare = pdf["pages_per_cpu_s"] * pt["pipeline_over_baseline_cpu"]
+        rows.append(("text PDFs", f"{pdf['pages_per_cpu_s']:.1f} pages/CPU-s", f"pdftotext -layout: {bare:.1f} pages/CPU-s", f"{1 / pt['pipeline_over_baseline_cpu']:.2f}× its throughput"))
+    scan = res.get("scan", {})
+    if scan.get("ratio_pipeline_over_bare_cpu"):
+        rows.append((
+            "scanned pages",
+            f"{_f(scan.get('pipeline_cpu_s_per_page'))} CPU-s/page",
+            f"tesseract CLI, same renders: {_f(scan.get('bare_cpu_s_per_page'))} CPU-s/page",
+            f"{scan['ratio_pipeline_over_bare_cpu']:.3f}× its CPU",
+        ))
+    mem = res.get("memory", {})
+    rows.append(("memory", f"{mem.get('peak_worker_mb', 0.0):.0f} MB peak per worker", "(batch parent: scripts/batch_memory.py)", ""))
+    out = ["FIGURES AGAINST BASELINES (same run, same machine; CPU time: the machine is shared)"]
+    for name, value, baseline, times in rows:
+        out.append(f"  {name:<26}{value:<24}{baseline:<48}{times}")
+    return [*out, ""]
+
+
 def format_report(res: dict[str, Any], show_targets: bool = False) -> str:
     """The results as a readable table."""
     m = res["machine"]
@@ -1110,6 +1218,7 @@ def format_report(res: dict[str, Any], show_targets: bool = False) -> str:
         " (other work on the machine skews every figure)",
         "",
     ]
+    lines += summary_lines(res)
     t = res["text"]
     b = res.get("baselines", {})
     und = b.get("underthesea_word_tokenize", {})
@@ -1124,6 +1233,9 @@ def format_report(res: dict[str, Any], show_targets: bool = False) -> str:
         *_stages_lines(t["stages"]),
         "",
     ]
+    if "pdf" not in res:  # --text-only
+        lines.append(f"{res['seconds_total']:.0f} s in all")
+        return "\n".join(lines)
     p = res["pdf"]
     lines += [
         f"TEXT PDFs  {p['docs']} files, {p['pages']} pages; status {p['status']}",

@@ -99,6 +99,9 @@ def extract(
     max_chars: Annotated[
         int | None, typer.Option("--max-chars", metavar="N", help="characters a document's text may have (default 2000000, $CONGVAN_MAX_CHARS)")
     ] = None,
+    force_ocr: Annotated[
+        bool, typer.Option("--force-ocr", metavar="", help="OCR scanned PDF pages even when their text layer (another program's OCR) passes the quality check; with --force to redo earlier outputs")
+    ] = False,
     engine: Annotated[
         str, typer.Option("--engine", metavar="ENGINE", help="local (worker processes here) or dask (a Dask cluster: pip install \"congvan[dask]\")")
     ] = "local",
@@ -133,6 +136,8 @@ def extract(
         os.environ["CONGVAN_MAX_PAGES"] = str(max_pages)
     if max_chars is not None:
         os.environ["CONGVAN_MAX_CHARS"] = str(max_chars)
+    if force_ocr:
+        os.environ["CONGVAN_FORCE_OCR"] = "1"
     try:
         memory_mb = parse_megabytes(max_memory) if max_memory is not None else None
     except LimitValueError as e:
@@ -157,7 +162,7 @@ def extract(
         res = run_batch(
             paths, out, workers=n_workers, force=force, jsonl=jsonl, follow_symlinks=follow_symlinks,
             timeout=timeout, max_memory_mb=memory_mb, progress=bar.update, on_start=bar.start,
-            engine=engine, address=address,
+            engine=engine, address=address, keep_records=False,
         )
     except BatchSetupError as e:
         print(f"congvan: {e}", file=sys.stderr)
@@ -305,12 +310,15 @@ def bench(
     docs: Annotated[int | None, typer.Option(help="text documents (default 1000; 40 with --quick)")] = None,
     scan_pages: Annotated[int | None, typer.Option(help="scanned pages (default 50; 3 with --quick)")] = None,
     quick: Annotated[bool, typer.Option("--quick", metavar="", help="a tiny run, for tests")] = False,
+    text_only: Annotated[
+        bool, typer.Option("--text-only", metavar="", help="only text documents, the NFC+regex floor and start-up (the CI guard: a few seconds with --quick)")
+    ] = False,
     targets: Annotated[bool, typer.Option("--targets", metavar="", help="also print the development targets and whether each is met")] = False,
 ) -> None:
     """Benchmark: docs/s and pages/s per input kind, stages, baselines, scaling, memory."""
     from pipeline.bench import BenchConfig, format_report, run_bench
 
-    res = run_bench(BenchConfig.make(docs, scan_pages, quick), out)
+    res = run_bench(BenchConfig.make(docs, scan_pages, quick, text_only), out)
     print(format_report(res, show_targets=targets))
     print(f"results in {out}", file=sys.stderr)
 

@@ -93,3 +93,23 @@ def test_unreadable_folder_is_recorded(tmp_path):
         assert "cannot open the folder" in (out / "errors.jsonl").read_text(encoding="utf-8")
     finally:
         locked.chmod(0o755)
+
+
+def test_jsonl_batch_keeps_no_document_json_in_the_parent(tmp_path):
+    """--jsonl: each document's JSON goes to the file, not into the batch result the
+    parent keeps for the whole run (it grew ~35 MB per 1,000 documents)."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("102.txt", "103.txt"):
+        (src / name).write_bytes((ROOT / "corpus/docs" / name).read_bytes())
+    target = tmp_path / "all.jsonl"
+    for workers, timeout in ((1, 0.0), (2, None)):  # in this process, and in a pool of workers
+        res = run_batch([str(src)], None, jsonl=target, workers=workers, timeout=timeout, max_memory_mb=0 if timeout == 0.0 else None, force=True)
+        assert res.ok + res.partial == 2
+        assert len(res.records) == 2
+        assert all("json" not in r and "timings" not in r for r in res.records)
+        assert all(r["status"] in ("ok", "partial") and r["seconds"] > 0 for r in res.records)
+        lines = target.read_text(encoding="utf-8").splitlines()
+        assert len(lines) == 2 and all(json.loads(line)["tasks"] is not None for line in lines)
+    res = run_batch([str(src)], None, jsonl=target, workers=1, timeout=0.0, max_memory_mb=0, force=True, keep_records=False)
+    assert res.ok + res.partial == 2 and res.records == []  # the command line keeps none

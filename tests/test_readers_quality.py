@@ -79,21 +79,24 @@ def test_text_validity(text: str, low: float, high: float) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "image_fraction", "hidden", "trusted"),
+    ("text", "image_fraction", "hidden", "force_ocr", "trusted"),
     [
-        pytest.param(GOOD * 6, 0.0, 0.0, True, id="born-digital"),
-        pytest.param(GOOD[:300], 0.0, 0.0, True, id="born-digital-short-last-page"),
-        pytest.param(MISENCODED * 10, 0.0, 0.0, False, id="misencoded-font"),
-        pytest.param(STAMP_ONLY, 1.0, 0.0, False, id="stamp-only-on-scan"),
-        pytest.param(GARBLED_OCR * 5, 1.0, 1.0, False, id="garbled-ocr-layer"),
-        pytest.param(GOOD * 10, 1.0, 1.0, False, id="foreign-ocr-layer-reread"),
-        pytest.param(GOOD * 10, 1.0, 0.0, True, id="visible-text-on-background-image"),
-        pytest.param("", 1.0, 0.0, False, id="image-only"),
+        pytest.param(GOOD * 6, 0.0, 0.0, False, True, id="born-digital"),
+        pytest.param(GOOD * 6, 0.0, 0.0, True, True, id="born-digital-not-ocred-when-forced"),
+        pytest.param(GOOD[:300], 0.0, 0.0, False, True, id="born-digital-short-last-page"),
+        pytest.param(MISENCODED * 10, 0.0, 0.0, False, False, id="misencoded-font"),
+        pytest.param(STAMP_ONLY, 1.0, 0.0, False, False, id="stamp-only-on-scan"),
+        pytest.param(GARBLED_OCR * 5, 1.0, 1.0, False, False, id="garbled-ocr-layer"),
+        pytest.param(GOOD * 10, 1.0, 1.0, False, True, id="good-ocr-layer-kept"),
+        pytest.param(GOOD * 10, 1.0, 1.0, True, False, id="good-ocr-layer-forced"),
+        pytest.param(GOOD * 10 + " ВСТ-ВТC", 1.0, 1.0, False, False, id="ocr-layer-with-cyrillic-reread"),
+        pytest.param(GOOD * 10, 1.0, 0.0, False, True, id="visible-text-on-background-image"),
+        pytest.param("", 1.0, 0.0, False, False, id="image-only"),
     ],
 )
-def test_trust_text_layer(text: str, image_fraction: float, hidden: float, trusted: bool) -> None:
+def test_trust_text_layer(text: str, image_fraction: float, hidden: float, force_ocr: bool, trusted: bool) -> None:
     q = page_quality(text, A4_SQIN, image_fraction, hidden)
-    assert trust_text_layer(q) is trusted
+    assert trust_text_layer(q, force_ocr) is trusted
 
 
 def test_quality_score_orders_cases() -> None:

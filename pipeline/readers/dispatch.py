@@ -103,13 +103,15 @@ def read_file(
     max_bytes: int | None = None,
     ocr: bool = True,
     workers: int | None = None,
-    keep_ocr_layers: bool = False,
+    force_ocr: bool | None = None,
 ) -> RawText:
     """Read any supported document file into a RawText. Never modifies the file.
 
     Raises InputError (with a reason in plain words) for files that cannot be read.
     ``max_bytes`` defaults to 200 MB (or $CONGVAN_MAX_FILE_MB); ``ocr=False`` skips OCR;
-    ``workers`` caps parallel tesseract processes (default: CPU count).
+    ``workers`` caps parallel tesseract processes (default: CPU count); ``force_ocr``
+    OCRs a PDF's scanned pages even when their text layer passes the quality check
+    (None: $CONGVAN_FORCE_OCR).
     """
     path = Path(path)
     limit = max_bytes if max_bytes is not None else max_bytes_default()
@@ -117,7 +119,7 @@ def read_file(
     suffix = path.suffix.lower()
     kind = sniff(_read_head(path), suffix)
     try:
-        return _read_kind(path, kind, suffix, size, ocr=ocr, workers=workers, keep_ocr_layers=keep_ocr_layers)
+        return _read_kind(path, kind, suffix, size, ocr=ocr, workers=workers, force_ocr=force_ocr)
     except (InputError, MemoryError):
         raise
     except RecursionError as e:
@@ -139,12 +141,12 @@ _KIND_NAMES = {
 
 
 def _read_kind(
-    path: Path, kind: str, suffix: str, size: int, *, ocr: bool, workers: int | None, keep_ocr_layers: bool
+    path: Path, kind: str, suffix: str, size: int, *, ocr: bool, workers: int | None, force_ocr: bool | None
 ) -> RawText:
     if kind == "pdf":
         from pipeline.readers.pdf import read_pdf
 
-        return read_pdf(path, ocr=ocr, workers=workers, keep_ocr_layers=keep_ocr_layers)
+        return read_pdf(path, ocr=ocr, workers=workers, force_ocr=force_ocr)
     if kind == "pdf-broken":
         raise InputError(path, "the file is named .pdf but is not a PDF (or is badly damaged)")
     if kind in ("image", "image-broken"):

@@ -1,7 +1,8 @@
 """OCR with tesseract (-l vie): clean a page image, deskew it, read it in parallel processes.
 
 Each page is one ``tesseract`` subprocess with OMP_THREAD_LIMIT=1 (same output,
-about twice as fast per page as its own threading; pages run side by side).
+about twice as fast per page as its own threading; pages run side by side, no
+more at once than there are cores across all processes: ocr_slots.py).
 Red seals and stamps are suppressed by reading the red channel: red ink is
 bright there, black and blue ink stay dark.
 """
@@ -21,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
+
+from pipeline.readers.ocr_slots import ocr_slot, slot_count
 
 OCR_DPI = 300
 # Pixels of one page image handed to OCR: a 5000 pt PDF page at 300 dpi would be
@@ -70,6 +73,16 @@ def suppress_red(rgb: np.ndarray) -> np.ndarray:
     reddish = (r - np.maximum(g, b)) > 40
     gray[reddish] = 255
     return gray
+
+
+def suppress_red_image(image: Image.Image) -> Image.Image:
+    """The same as :func:`suppress_red` on a PIL RGB image, in PIL's C loops (no
+    full-page numpy copies): the red channel, white where red exceeds green and blue by 40."""
+    if image.mode == "L":
+        return image
+    r, g, b = image.convert("RGB").split()
+    excess = ImageChops.subtract(r, ImageChops.lighter(g, b))  # r - max(g, b), 0 at the least
+    return ImageChops.lighter(r, excess.point(lambda v: 255 if v > 40 else 0))
 
 
 def otsu_threshold(gray: np.ndarray) -> int:
@@ -141,8 +154,7 @@ def prepare_page(image: Image.Image, dpi: float | None = None, upscale: bool = T
         image = image.resize(
             (round(image.width * factor), round(image.height * factor)), Image.Resampling.LANCZOS
         )
-    arr = np.asarray(image)
-    gray = suppress_red(arr)
+    gray = np.asarray(suppress_red_image(image))
     angle = estimate_skew(gray)
     return deskew(gray, angle), angle
 
@@ -169,17 +181,20 @@ def parse_tsv(tsv: str) -> tuple[float | None, int]:
 def run_tesseract(
     png: Path, psm: int = DEFAULT_PSM, dpi: int = OCR_DPI
 ) -> tuple[str, float | None, int, float]:
-    """One page image file -> (text, mean confidence, words, seconds). Output files sit beside it."""
+    """One page image file -> (text, mean confidence, words, seconds). Output files sit beside it.
+
+    It waits for an OCR slot first: no more tesseracts run at once than there are cores."""
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
     base = png.parent / png.stem
-    start = time.perf_counter()
-    proc = subprocess.run(
-        ["tesseract", os.path.abspath(png), os.path.abspath(base), "-l", "vie", "--psm", str(psm), "--dpi", str(dpi), "txt", "tsv"],
-        capture_output=True,
-        env=env,
-        timeout=TESSERACT_TIMEOUT_S,
-    )
-    seconds = time.perf_counter() - start
+    with ocr_slot():  # one tesseract per core across every worker (pipeline/readers/ocr_slots.py)
+        start = time.perf_counter()
+        proc = subprocess.run(
+            ["tesseract", os.path.abspath(png), os.path.abspath(base), "-l", "vie", "--psm", str(psm), "--dpi", str(dpi), "txt", "tsv"],
+            capture_output=True,
+            env=env,
+            timeout=TESSERACT_TIMEOUT_S,
+        )
+        seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.decode("utf-8", "replace").strip()[:300])
     tsv = Path(f"{base}.tsv").read_text(encoding="utf-8")
@@ -267,7 +282,7 @@ def ocr_images(
     """
     if not tesseract_available():
         raise OcrUnavailable("tesseract with the Vietnamese model (tesseract-ocr-vie) is not installed")
-    workers = workers or max(1, os.cpu_count() or 1)
+    workers = workers or slot_count()
     timings = timings if timings is not None else {}
     prepare_s = render_s = 0.0
     start = time.perf_counter()
@@ -285,7 +300,8 @@ def ocr_images(
             image, dpi = item
             t0 = time.perf_counter()
             gray, angle = prepare_page(image, dpi)
-            png = Path(tmp) / f"page-{n:04d}.png"
+            # uncompressed (PGM): a PNG took 0.2 s a page to compress, the same pixels
+            png = Path(tmp) / f"page-{n:04d}.pgm"
             Image.fromarray(gray).save(png)
             prepare_s += time.perf_counter() - t0
             skews.append(angle)

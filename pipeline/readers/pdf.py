@@ -9,6 +9,7 @@ image coverage and renders pages for OCR.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ from pipeline.readers.quality import PageQuality, page_quality, rejection_reason
 from pipeline.readers.stamps import (
     StampBlock,
     is_signature_text,
+    may_hold_signature,
     remove_signature_lines,
     remove_stamp_lines,
     signature_meta,
@@ -78,31 +80,113 @@ def has_zero_pages(path: Path) -> bool:
     return bool(re.search(rb"/Count\s*0\b", data)) and not re.search(rb"/Type\s*/Page(?!s)\b", data)
 
 
-def image_fraction(page: pdfium.PdfPage) -> float:
-    """Share of the page area covered by image objects (form XObjects included)."""
+@dataclass(frozen=True)
+class PageObjects:
+    """What one walk over a page's objects finds (pdfium's raw API: no Python object per text run)."""
+
+    image_fraction: float  # share of the page area covered by images (forms 3 levels deep)
+    hidden_fraction: float  # share of text objects drawn invisible (the same depth)
+    h_edges: int  # path segments that may be horizontal table rules (any depth)
+    v_edges: int  # ... vertical ones
+    width: float  # page size in points
+    height: float
+
+    @property
+    def may_hold_table(self) -> bool:
+        """False when pdfplumber's table finder (lines strategy) cannot find a table of
+        two rows here: that needs three horizontal rules and two vertical ones (or,
+        on a page turned a quarter, the other way round)."""
+        return min(self.h_edges, self.v_edges) >= 2 and self.h_edges + self.v_edges >= 5
+
+
+_IMAGE, _TEXT, _PATH, _FORM = (
+    pdfium_c.FPDF_PAGEOBJ_IMAGE,
+    pdfium_c.FPDF_PAGEOBJ_TEXT,
+    pdfium_c.FPDF_PAGEOBJ_PATH,
+    pdfium_c.FPDF_PAGEOBJ_FORM,
+)
+_BOUNDS_DEPTH = 3  # image and text objects: as deep as pypdfium2's get_objects(max_depth=3)
+_PATH_DEPTH = 15  # path objects: pdfminer (pdfplumber) reads forms at any depth
+
+
+Linear = tuple[float, float, float, float]  # a, b, c, d of a PDF matrix (no translation)
+
+
+def _linear(obj: object, outer: Linear) -> Linear | None:
+    """The object's matrix followed by its forms' (None when pdfium cannot tell)."""
+    m = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(m)):
+        return None
+    a, b, c, d = outer
+    return (m.a * a + m.b * c, m.a * b + m.b * d, m.c * a + m.d * c, m.c * b + m.d * d)
+
+
+def _path_edges(obj: object, matrix: Linear | None) -> tuple[int, int]:
+    """(horizontal, vertical) straight pieces of a path object at least 1 pt long on
+    the page (pdfplumber drops shorter ones before it joins edges), counted
+    generously: every piece between two consecutive points of a subpath and its
+    closing piece; a piece that is neither counts as both."""
+    n = pdfium_c.FPDFPath_CountSegments(obj)
+    x, y = ctypes.c_float(), ctypes.c_float()
+    points: list[list[tuple[float, float]]] = []
+    for k in range(max(0, n)):
+        seg = pdfium_c.FPDFPath_GetPathSegment(obj, k)
+        if not seg or not pdfium_c.FPDFPathSegment_GetPoint(seg, ctypes.byref(x), ctypes.byref(y)):
+            continue
+        if pdfium_c.FPDFPathSegment_GetType(seg) == pdfium_c.FPDF_SEGMENT_MOVETO or not points:
+            points.append([])
+        points[-1].append((x.value, y.value))
+    a, b, c, d = matrix if matrix is not None else (1.0, 0.0, 0.0, 1.0)
+    h = v = 0
+    for sub in points:
+        pairs = zip(sub, sub[1:] + sub[:1], strict=True) if len(sub) > 2 else zip(sub, sub[1:], strict=False)
+        for (x0, y0), (x1, y1) in pairs:
+            dx, dy = x1 - x0, y1 - y0
+            px, py = abs(a * dx + c * dy), abs(b * dx + d * dy)
+            if matrix is None:
+                h, v = h + 1, v + 1
+            elif px <= 0.01 and py >= 0.99:
+                v += 1
+            elif py <= 0.01 and px >= 0.99:
+                h += 1
+            elif px > 0.01 and py > 0.01:  # slanted: pdfplumber drops it, counted anyway
+                h, v = h + 1, v + 1
+    return h, v
+
+
+def scan_page(page: pdfium.PdfPage, edges: bool = False) -> PageObjects:
+    """Image coverage and invisible text of a page, and (``edges``) its possible table rules."""
     width, height = page.get_size()
     area = max(1.0, width * height)
     covered = 0.0
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=3):
-        bounds = getattr(obj, "get_bounds", None) or obj.get_pos  # pypdfium2 5 / 4
-        try:
-            left, bottom, right, top = bounds()
-        except pdfium.PdfiumError:
-            continue
-        w = max(0.0, min(right, width) - max(left, 0.0))
-        h = max(0.0, min(top, height) - max(bottom, 0.0))
-        covered += w * h
-    return min(1.0, covered / area)
+    texts = hidden = h_edges = v_edges = 0
+    left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
 
+    def walk(parent: object, count: object, get: object, level: int, outer: Linear | None) -> None:
+        nonlocal covered, texts, hidden, h_edges, v_edges
+        for i in range(count(parent)):  # type: ignore[operator]
+            obj = get(parent, i)  # type: ignore[operator]
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            if kind == _IMAGE and level < _BOUNDS_DEPTH:
+                if pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+                    w = max(0.0, min(right.value, width) - max(left.value, 0.0))
+                    h = max(0.0, min(top.value, height) - max(bottom.value, 0.0))
+                    covered += w * h
+            elif kind == _TEXT and level < _BOUNDS_DEPTH:
+                texts += 1
+                if pdfium_c.FPDFTextObj_GetTextRenderMode(obj) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+                    hidden += 1
+            elif kind == _PATH and edges:
+                h, v = _path_edges(obj, _linear(obj, outer) if outer is not None else None)
+                h_edges, v_edges = h_edges + h, v_edges + v
+            elif kind == _FORM and level < (_PATH_DEPTH if edges else _BOUNDS_DEPTH) - 1:
+                walk(
+                    obj, pdfium_c.FPDFFormObj_CountObjects, pdfium_c.FPDFFormObj_GetObject, level + 1,
+                    _linear(obj, outer) if outer is not None and edges else None,
+                )
 
-def hidden_text_fraction(page: pdfium.PdfPage) -> float:
-    """Share of text objects drawn in the invisible render mode (an OCR layer over a scan)."""
-    total = hidden = 0
-    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT], max_depth=3):
-        total += 1
-        if pdfium_c.FPDFTextObj_GetTextRenderMode(obj.raw) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
-            hidden += 1
-    return hidden / total if total else 0.0
+    walk(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, 0, (1.0, 0.0, 0.0, 1.0))
+    return PageObjects(min(1.0, covered / area), hidden / texts if texts else 0.0, h_edges, v_edges, width, height)
 
 
 def _run_pdftotext(path: Path, *args: str) -> str:
@@ -139,11 +223,13 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def word_blocks(path: Path) -> list[tuple[list[StampBlock], list[float]]]:
-    """Per page: (signature-stamp blocks, tops of all text rows) from ``pdftotext -bbox-layout``."""
+def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[tuple[list[StampBlock], list[float]]]:
+    """Per page from ``first`` to ``last`` (1-based; None: the end): (signature-stamp
+    blocks, tops of all text rows) from ``pdftotext -bbox-layout``."""
     if not shutil.which("pdftotext"):  # pragma: no cover
         return []
-    xml = _run_pdftotext(path, "-bbox-layout")
+    pages_args = ["-f", str(first)] + (["-l", str(last)] if last is not None else [])
+    xml = _run_pdftotext(path, "-bbox-layout", *pages_args)
     xml = re.sub(r"<!DOCTYPE[^>]*>", "", xml)
     try:
         root = ET.fromstring(xml)
@@ -252,15 +338,31 @@ def tables_to_markdown(layout: str, row_tops: list[float], tables: list[tuple[fl
 
 
 def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
-    """Layout text of every page with stamps cut out, glyphs repaired and a quality score."""
+    """Layout text of every page with stamps cut out, glyphs repaired and a quality score.
+
+    The word boxes (``pdftotext -bbox-layout``, a second pass over the file) are read
+    only for the pages that may hold a signature stamp or a ruled task table, and
+    pdfplumber's table finder only runs where the page's path objects could draw one.
+    """
     n = len(doc)
     layouts = layout_pages(path, n)
-    blocks = word_blocks(path)
+    objects: list[PageObjects] = []
+    need_boxes: list[int] = []
+    for i in range(n):
+        header = bool(_HEADER_WORDS.search(layouts[i]))
+        objects.append(scan_page(doc[i], edges=header))
+        if may_hold_signature(layouts[i]) or (header and objects[i].may_hold_table):
+            need_boxes.append(i)
+    blocks: dict[int, tuple[list[StampBlock], list[float]]] = {}
+    if need_boxes:
+        first, last = need_boxes[0], need_boxes[-1]
+        for k, page_blocks in enumerate(word_blocks(path, first + 1, last + 1)):
+            blocks[first + k] = page_blocks
     result = []
     for i in range(n):
-        stamps, rows = blocks[i] if i < len(blocks) else ([], [])
+        stamps, rows = blocks.get(i, ([], []))
         text = layouts[i]
-        if _HEADER_WORDS.search(text) and rows and not stamps:
+        if _HEADER_WORDS.search(text) and rows and not stamps and objects[i].may_hold_table:
             # a task table's header in the layout text: read the ruled table as rows
             tables = ruled_task_tables(path, i)
             if tables:
@@ -268,10 +370,9 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
         if stamps:
             text = remove_stamp_lines(text, stamps, rows)
         text, repairs = repair_glyphs(text)
-        page = doc[i]
-        width, height = page.get_size()
-        fraction = image_fraction(page)
-        hidden = hidden_text_fraction(page) if fraction >= 0.5 else 0.0
+        width, height = objects[i].width, objects[i].height
+        fraction = objects[i].image_fraction
+        hidden = objects[i].hidden_fraction if fraction >= 0.5 else 0.0
         quality = page_quality(text, width * height / 72 / 72, fraction, hidden)
         result.append(PageText(text, stamps, quality, repairs))
     return result
@@ -299,13 +400,26 @@ def render_pages(doc: pdfium.PdfDocument, indices: list[int], dpi: int = OCR_DPI
         yield bitmap.to_pil(), float(scale * 72)
 
 
+FORCE_OCR_ENV = "CONGVAN_FORCE_OCR"
+
+
+def force_ocr_default() -> bool:
+    """$CONGVAN_FORCE_OCR set (1/true/yes): OCR scanned pages whatever their text layer
+    (``congvan extract --force-ocr`` sets it for its workers)."""
+    return os.environ.get(FORCE_OCR_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
 def read_pdf(
-    path: Path, *, ocr: bool = True, workers: int | None = None, keep_ocr_layers: bool = False
+    path: Path, *, ocr: bool = True, workers: int | None = None, force_ocr: bool | None = None
 ) -> RawText:
     """A PDF file -> RawText. Pages whose text layer is not trusted are OCRed (when ``ocr``).
 
-    ``keep_ocr_layers`` keeps a scan's invisible OCR layer when it reads as Vietnamese.
+    A scan's text layer (another program's OCR, often invisible) is kept when it
+    passes the quality check; ``force_ocr`` (None: :func:`force_ocr_default`) OCRs
+    every scanned page anyway.
     """
+    if force_ocr is None:
+        force_ocr = force_ocr_default()
     timings: dict[str, float] = {}
     doc = open_pdf(path)
     try:
@@ -336,10 +450,10 @@ def read_pdf(
             )
 
         texts = [p.layout for p in pages]
-        to_ocr = [i for i, p in enumerate(pages) if not trust_text_layer(p.quality, keep_ocr_layers)]
+        to_ocr = [i for i, p in enumerate(pages) if not trust_text_layer(p.quality, force_ocr)]
         rejected = [i for i in to_ocr if pages[i].quality.judged > 0]
         if rejected:
-            detail = "; ".join(f"page {i + 1}: {rejection_reason(pages[i].quality)}" for i in rejected)
+            detail = "; ".join(f"page {i + 1}: {rejection_reason(pages[i].quality, force_ocr)}" for i in rejected)
             warnings.append(("text-layer-rejected", detail))
         confidences: list[tuple[float, int]] = []
         if to_ocr and ocr:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from pipeline.readers.resource_files import load_resource
 
@@ -96,6 +96,7 @@ def _is_latin(ch: str) -> bool:
     return ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
 
 
+@lru_cache(maxsize=1 << 16)  # a page repeats its words; the verdict depends on the token only
 def token_verdict(token: str) -> bool | None:
     """True: a valid syllable; False: not Vietnamese; None: neutral (number, abbreviation)."""
     if any(ch.isalpha() and not _is_latin(ch) for ch in token):
@@ -137,6 +138,7 @@ class PageQuality:
     image_fraction: float  # share of the page covered by images
     score: float  # validity * coverage
     hidden_fraction: float = 0.0  # share of text objects drawn invisible (an OCR layer)
+    foreign_words: int = 0  # words with letters of another alphabet (Cyrillic, Greek ...); scans only
 
     @property
     def scanned(self) -> bool:
@@ -154,36 +156,47 @@ def page_quality(
     else:
         expected = max(1.0, CHARS_PER_SQIN_EXPECTED * page_sqin * min(1.0, image_fraction))
         coverage = min(1.0, chars / expected)
-    return PageQuality(validity, judged, coverage, image_fraction, validity * coverage, hidden_fraction)
+    foreign = 0
+    if image_fraction >= 0.5:  # another program's OCR layer: does it mix alphabets?
+        foreign = sum(1 for token in set(_TOKEN_SPLIT.split(unicodedata.normalize("NFC", text))) if _foreign(token))
+    return PageQuality(validity, judged, coverage, image_fraction, validity * coverage, hidden_fraction, foreign)
 
 
-# Thresholds for trusting a text layer. An invisible layer over a scan was made by
-# another program's OCR (134.pdf: 98% valid syllables yet Cyrillic in the number):
-# it is read again with ours unless the caller keeps such layers.
+def _foreign(token: str) -> bool:
+    return any(ch.isalpha() and not _is_latin(ch) for ch in token)
+
+
+# Thresholds for trusting a text layer. A layer over a scan was made by another
+# program's OCR; it is kept when it reads as Vietnamese, unless the caller forces
+# OCR (--force-ocr). One word in another alphabet is enough to read it again:
+# 134.pdf's layer has 95-98% valid syllables, yet "ВСТ-ВТC" in Cyrillic in its
+# number and distribution list, and kept it lost the whole distribution list
+# (8 of 8 entries, congvan eval --id 134) that our own OCR reads.
 MIN_SCORE_BORN_DIGITAL = 0.6
 MIN_VALIDITY_OVER_SCAN = 0.93
 MIN_JUDGED = 8
 
 
-def trust_text_layer(q: PageQuality, keep_ocr_layers: bool = False) -> bool:
-    """Keep this page's text layer (True) or OCR the page (False)."""
+def trust_text_layer(q: PageQuality, force_ocr: bool = False) -> bool:
+    """Keep this page's text layer (True) or OCR the page (False). ``force_ocr``
+    OCRs every scanned page whatever its text layer."""
     if q.scanned:
-        if q.judged < MIN_JUDGED or q.coverage < 0.5:
-            return False  # empty or stamp-only layer on a scan
-        if q.hidden_fraction >= 0.5 and not keep_ocr_layers:
-            return False
+        if force_ocr or q.judged < MIN_JUDGED or q.coverage < 0.5 or q.foreign_words:
+            return False  # forced, an empty or stamp-only layer, or one that mixes alphabets
         return q.validity >= MIN_VALIDITY_OVER_SCAN
     return q.score >= MIN_SCORE_BORN_DIGITAL
 
 
-def rejection_reason(q: PageQuality) -> str:
+def rejection_reason(q: PageQuality, force_ocr: bool = False) -> str:
     """Why a page's text layer was not trusted, in words."""
     if q.judged == 0:
         return "no text layer"
     if q.scanned and q.coverage < 0.5:
         return f"a scan whose text layer covers {q.coverage:.0%} of it (a stamp-only layer)"
-    if q.scanned and q.hidden_fraction >= 0.5 and q.validity >= MIN_VALIDITY_OVER_SCAN:
-        return f"a scan with another program's OCR layer ({q.validity:.0%} valid syllables), read again"
+    if q.scanned and q.foreign_words and not force_ocr:
+        return f"a scan whose text layer has {q.foreign_words} word(s) in another alphabet (Cyrillic, Greek ...), read again"
+    if q.scanned and force_ocr and q.validity >= MIN_VALIDITY_OVER_SCAN:
+        return f"a scan with a text layer ({q.validity:.0%} valid syllables), read again (--force-ocr)"
     return f"only {q.validity:.0%} of its words are Vietnamese syllables"
 
 

@@ -59,6 +59,37 @@ def is_signature_text(text: str) -> bool:
 MAX_STAMP_CHARS = 400
 
 
+def may_hold_signature(page_text: str) -> bool:
+    """False when no block of this page can be a signature stamp (is_signature_text),
+    judged from the page's layout text, so that its word boxes need not be read.
+
+    A stamp block's text is its words joined by spaces; the layout text holds the
+    same words, though a block's lines may sit between other columns' words. So
+    this looks for what stays on one line: a label's last word and its colon, or
+    an e-mail address (one word) with a date and a time anywhere on the page.
+    """
+    rules = _signature_rules()
+    if _label_ends_re(tuple(rules["labels"])).search(page_text):
+        return True
+    return (
+        bool(rules.get("email_with_time"))
+        and bool(_EMAIL.search(page_text))
+        and bool(_DATE.search(page_text))
+        and bool(_TIME.search(page_text))
+    )
+
+
+_DATE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{4}")
+_TIME = re.compile(r"\d{1,2}:\d{2}")
+
+
+@cache
+def _label_ends_re(labels: tuple[str, ...]) -> re.Pattern[str]:
+    """The last word of each label followed by a colon, any case."""
+    ends = sorted({label.split()[-1] for label in labels}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(e) for e in ends) + r")\s*:", re.I)
+
+
 @cache
 def _labels_re(labels: tuple[str, ...]) -> re.Pattern[str]:
     """A label followed by a colon ("Ký bởi:", "Thời gian ký:"), any case."""
