@@ -188,6 +188,14 @@ def run_tesseract(
     return text, conf, words, seconds
 
 
+def read_page(png: Path, psm: int = DEFAULT_PSM) -> tuple[str, float | None, int, float]:
+    """run_tesseract, then tables of tasks on the page rebuilt cell by cell (scan_tables.py)."""
+    from pipeline.readers.scan_tables import page_with_tables
+
+    text, conf, words, seconds = run_tesseract(png, psm)
+    return page_with_tables(png, text, str(png.parent)), conf, words, seconds
+
+
 def tsv_to_layout(tsv: str) -> str:
     """Page text laid out like ``pdftotext -layout`` from tesseract's word boxes:
     each line's words placed at their x position, so the two header columns and
@@ -289,7 +297,7 @@ def ocr_images(
             Image.fromarray(gray).save(png)
             prepare_s += time.perf_counter() - t0
             skews.append(angle)
-            futures.append(pool.submit(run_tesseract, png, psm))
+            futures.append(pool.submit(read_page, png, psm))
             n += 1
         results = [f.result() for f in futures]
     total = time.perf_counter() - start

@@ -35,6 +35,7 @@ from pipeline.readers.stamps import (
     signature_meta,
     strip_arrival_stamp,
 )
+from pipeline.readers.task_tables import join_continued_tables
 
 PDFTOTEXT_TIMEOUT_S = 120
 LOW_CONFIDENCE = 0.6
@@ -370,6 +371,7 @@ def read_pdf(
                 warnings.append(("arrival-stamp-removed", "an arrival stamp was removed from the OCR text"))
         elif to_ocr:
             warnings.append(("ocr-skipped", f"{len(to_ocr)} page(s) need OCR, which was turned off"))
+        texts = join_continued_tables(texts, flatten=set(to_ocr) if ocr else set())
         if not any(t.strip() for t in texts):
             raise InputError(path, "no readable text was found in the PDF")
         total_words = sum(w for _, w in confidences)
