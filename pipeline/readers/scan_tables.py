@@ -348,8 +348,21 @@ def ocr_words(image: np.ndarray, workdir: str, psm: int = 6) -> list[Word]:
         Path(f"{base}.tsv").unlink(missing_ok=True)
 
 
+# "Quý III/2026" as tesseract reads it in a narrow cell: "Quý IH/2026", "Quý IHI/2026", "Quý lI/2026"
+QUARTER = re.compile(r"\b(Quý|QUÝ|quý)\s+([IVHl1|]{1,4})\s*/")
+
+
+def _quarter(m: re.Match[str]) -> str:
+    base = m.group(2).replace("l", "I").replace("1", "I").replace("|", "I")
+    for h in ("II", "I"):  # an H is two strokes of I run together, or one with a serif
+        roman = base.replace("H", h)
+        if re.fullmatch(r"I{1,3}|IV", roman):
+            return f"{m.group(1)} {roman}/"
+    return m.group(0)
+
+
 def _clean_cell(text: str) -> str:
-    text = text.replace("|", " ")
+    text = QUARTER.sub(_quarter, text.replace("|", " "))
     return " ".join(text.split())
 
 
