@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from pipeline.readers.scan_tables import continued_tables, page_with_tables
+
 OCR_DPI = 300
 # Pixels of one page image handed to OCR: a 5000 pt PDF page at 300 dpi would be
 # 434 megapixels (8.8 GB); pages are rendered or scaled down to this instead.
@@ -190,8 +192,6 @@ def run_tesseract(
 
 def read_page(png: Path, psm: int = DEFAULT_PSM) -> tuple[str, float | None, int, float]:
     """run_tesseract, then tables of tasks on the page rebuilt cell by cell (scan_tables.py)."""
-    from pipeline.readers.scan_tables import page_with_tables
-
     text, conf, words, seconds = run_tesseract(png, psm)
     return page_with_tables(png, text, str(png.parent)), conf, words, seconds
 
@@ -300,11 +300,13 @@ def ocr_images(
             futures.append(pool.submit(read_page, png, psm))
             n += 1
         results = [f.result() for f in futures]
+        pngs = [Path(tmp) / f"page-{k:04d}.png" for k in range(n)]
+        texts = continued_tables(pngs, [r[0] for r in results], tmp)  # a task table over pages
     total = time.perf_counter() - start
     timings["render"] = timings.get("render", 0.0) + render_s
     timings["ocr-prepare"] = timings.get("ocr-prepare", 0.0) + prepare_s
     timings["ocr"] = timings.get("ocr", 0.0) + total - render_s - prepare_s
     return [
         OcrPage(tidy_ocr_text(text), conf, words, skew, seconds)
-        for (text, conf, words, seconds), skew in zip(results, skews, strict=True)
+        for text, (_, conf, words, seconds), skew in zip(texts, results, skews, strict=True)
     ]

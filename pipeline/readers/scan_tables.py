@@ -28,14 +28,25 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.readers.task_tables import clean_label, header_kinds, is_task_header, markdown_row
+from pipeline.readers.task_tables import (
+    clean_label,
+    header_kinds,
+    is_task_header,
+    markdown_row,
+    open_table_at_end,
+    starts_with_table,
+)
 
 # A ruling line is a run of ink at least this long (a share of the page side,
 # with a floor in pixels): longer than any letter stroke, shorter than a row.
 MIN_HLINE_SHARE = 0.12
 MIN_VLINE_PX = 90
-# Rules this close (pixels at ~300 dpi) are one rule (a thick or doubled line).
-MERGE_PX = 12
+# Ink for rules: this share of the way from the text's threshold to white (corpus
+# 133 and 207: grey dotted rules found at 0.45, none at 0), and gaps this wide bridged.
+LINE_LIGHTNESS = 0.45
+BRIDGE_PX = 2
+# Rules this close (pixels at half of ~300 dpi) are one rule (a thick or doubled line).
+MERGE_PX = 6
 # A cell border is present in a row band when the vertical rule covers this share of it.
 BORDER_COVER = 0.6
 
@@ -93,20 +104,24 @@ def read_tsv_words(tsv: str) -> list[Word]:
 def _runs_at_least(mask: np.ndarray, length: int, axis: int) -> np.ndarray:
     """Pixels that belong to a run of True at least ``length`` long along ``axis``
     (a morphological opening with a line, by cumulative sums)."""
-    m = mask if axis == 1 else mask.T
-    h, w = m.shape
-    if length > w:
-        out = np.zeros_like(m)
-        return out if axis == 1 else out.T
-    c = np.zeros((h, w + 1), dtype=np.int32)
-    np.cumsum(m, axis=1, dtype=np.int32, out=c[:, 1:])
-    full = (c[:, length:] - c[:, :-length]) == length  # windows [i, i+length) all ink
-    # spread each full window back over its pixels
-    starts = np.zeros((h, w + 1), dtype=np.int32)
-    starts[:, : w - length + 1] += full
-    starts[:, length : w + 1] -= full
-    out = np.cumsum(starts[:, :w], axis=1) > 0
-    return out if axis == 1 else out.T
+    n = mask.shape[axis]
+    if length > n:
+        return np.zeros_like(mask)
+    shape = list(mask.shape)
+    shape[axis] = n + 1
+    c = np.zeros(shape, dtype=np.int16)  # a page side is under 32768 pixels (the pixel cap)
+    np.cumsum(mask, axis=axis, dtype=np.int16, out=c[1:] if axis == 0 else c[:, 1:])
+    if axis == 0:
+        full = (c[length:] - c[:-length]) == length  # windows [i, i+length) all ink
+        starts = np.zeros(shape, dtype=np.int16)
+        starts[: n - length + 1] += full
+        starts[length:] -= full
+        return np.cumsum(starts[:n], axis=0, dtype=np.int16) > 0
+    full = (c[:, length:] - c[:, :-length]) == length
+    starts = np.zeros(shape, dtype=np.int16)
+    starts[:, : n - length + 1] += full
+    starts[:, length:] -= full
+    return np.cumsum(starts[:, :n], axis=1, dtype=np.int16) > 0
 
 
 def _thicken(mask: np.ndarray, axis: int, px: int = 1) -> np.ndarray:
@@ -159,11 +174,20 @@ def find_grids(gray: np.ndarray, threshold: int | None = None) -> list[Grid]:
     from pipeline.readers.ocr import otsu_threshold
 
     h, w = gray.shape
-    ink = gray <= (otsu_threshold(gray) if threshold is None else threshold)
-    hmask = _runs_at_least(_thicken(ink, 0), max(60, int(MIN_HLINE_SHARE * w)), axis=1)
-    vmask = _runs_at_least(_thicken(ink, 1), max(MIN_VLINE_PX, int(0.025 * h)), axis=0)
-    hrules = _rules(hmask, 0, max(60, int(MIN_HLINE_SHARE * w)))
-    vrules = _rules(vmask, 1, max(MIN_VLINE_PX, int(0.025 * h)))
+    if threshold is None:
+        # rules on real scans are grey and dotted (halftone): a lighter threshold than
+        # the text's, and gaps of a few pixels along a rule bridged
+        otsu = otsu_threshold(gray)
+        threshold = int(otsu + (255 - otsu) * LINE_LIGHTNESS)
+    ink = gray <= threshold
+    # at half size (2×2 blocks, ink if any pixel is): a rule stays a rule, the work is a quarter
+    h, w = h // 2, w // 2
+    ink = ink[: 2 * h : 2, : 2 * w : 2] | ink[1 : 2 * h : 2, : 2 * w : 2] | ink[: 2 * h : 2, 1 : 2 * w : 2] | ink[1 : 2 * h : 2, 1 : 2 * w : 2]
+    min_h, min_v = max(30, int(MIN_HLINE_SHARE * w)), max(MIN_VLINE_PX // 2, int(0.025 * h))
+    hmask = _runs_at_least(_thicken(_thicken(ink, 0), 1, BRIDGE_PX), min_h, axis=1)
+    vmask = _runs_at_least(_thicken(_thicken(ink, 1), 0, BRIDGE_PX), min_v, axis=0)
+    hrules = _rules(hmask, 0, min_h)
+    vrules = _rules(vmask, 1, min_v)
     if len(hrules) < 2 or len(vrules) < 2:
         return []
     tol = MERGE_PX * 2
@@ -195,11 +219,15 @@ def find_grids(gray: np.ndarray, threshold: int | None = None) -> list[Grid]:
         ys = [hrules[k].pos for k in group]
         x0 = min(hrules[k].start for k in group)
         x1 = max(hrules[k].end for k in group)
+        # a rule runs from one horizontal rule to another (a column of aligned letters does not)
+        verts = [v for v in verts if sum(1 for y in ys if v.start - tol <= y <= v.end + tol) >= 2 or len(ys) == 1]
+        if not verts:
+            continue
         xs = sorted({v.pos for v in verts if x0 - tol <= v.pos <= x1 + tol})
         xs = [a for a, _ in _clusters(np.array(xs), MERGE_PX)]
-        if xs[0] - x0 > tol:  # an open left side: the rules' ends are the border
+        if xs[0] - x0 > 4 * tol:  # an open left side (a column wide): the rules' ends are the border
             xs.insert(0, x0)
-        if x1 - xs[-1] > tol:
+        if x1 - xs[-1] > 4 * tol:
             xs.append(x1)
         if len(xs) < 3:
             continue
@@ -212,11 +240,8 @@ def find_grids(gray: np.ndarray, threshold: int | None = None) -> list[Grid]:
             ys.append(bottom)
         if ys[0] - top > 3 * MERGE_PX:
             ys.insert(0, top)
-        grid = Grid(xs, ys)
-        grid.borders = [
-            [_covered(vmask, x, ys[r], ys[r + 1]) for x in xs[1:-1]] for r in range(len(ys) - 1)
-        ]
-        grids.append(grid)
+        borders = [[_covered(vmask, x, ys[r], ys[r + 1]) for x in xs[1:-1]] for r in range(len(ys) - 1)]
+        grids.append(Grid([2 * x for x in xs], [2 * y for y in ys], borders))
     return grids
 
 
@@ -373,26 +398,24 @@ def _clean_cell(text: str) -> str:
 CONTINUATION_TOP_SHARE = 0.14
 
 
-def task_table_rows(gray: np.ndarray, grid: Grid, workdir: str, page_h: int) -> list[str] | None:
-    """The markdown rows of a grid that is a table of tasks (header first), or
-    of a headerless grid at the top of the page (it may continue the table of
-    the page before: join_continued_tables decides); None for any other grid."""
+def task_table_rows(gray: np.ndarray, grid: Grid, workdir: str, continuing: bool = False) -> list[str] | None:
+    """The markdown rows of a grid that is a table of tasks (header first);
+    ``continuing``: of a headerless grid too (it goes on from the page before).
+    None for any other grid."""
     nrows = len(grid.ys) - 1
     if nrows < 1 or len(grid.xs) < 3:
         return None
     head_rows = min(2, nrows)
     head = ocr_grid_rows(gray, grid, range(head_rows), workdir)
-    header, body_from = None, None
+    header, body_from = None, 0
     if is_task_header(header_kinds(head[0])):
         header, body_from = head[0], 1
     elif head_rows == 2:
         two = [f"{a} {b}".strip() for a, b in zip(head[0], head[1], strict=True)]
         if is_task_header(header_kinds(two)):
             header, body_from = two, 2
-    if header is None:
-        if grid.ys[0] > CONTINUATION_TOP_SHARE * page_h or len(grid.xs) < 4:
-            return None
-        body_from = 0
+    if header is None and not continuing:
+        return None
     rows = head[body_from:] + (ocr_grid_rows(gray, grid, range(head_rows, nrows), workdir) if nrows > head_rows else [])
     kinds: list[str | None] = header_kinds(header) if header is not None else [None] * (len(grid.xs) - 1)
     if "number" not in kinds and kinds[0] is None and number_column(grid, rows):
@@ -447,10 +470,12 @@ def words_to_layout(words_tsv: list[str], header: str) -> str:
     return tsv_to_layout("\n".join([header, *words_tsv])) if words_tsv else ""
 
 
-def page_with_tables(png: Path, text: str, workdir: str) -> str:
+def page_with_tables(png: Path, text: str, workdir: str, continuing: bool = False) -> str:
     """The page's OCR text (``text``, laid out from ``png``'s word boxes in the
     TSV beside it) with each table of tasks written as markdown rows in its
-    place; ``text`` itself when the page has none."""
+    place; ``text`` itself when the page has none. ``continuing``: a table of
+    tasks ends the page before, and a headerless grid at the top of this page
+    goes on with it (only that grid is read)."""
     tsv_path = png.with_suffix(".tsv")
     if not tsv_path.exists():
         return text
@@ -458,11 +483,11 @@ def page_with_tables(png: Path, text: str, workdir: str) -> str:
 
     gray = np.asarray(Image.open(png).convert("L"))
     grids = find_grids(gray)
-    if not grids:
-        return text
+    if continuing:
+        grids = [g for g in grids[:1] if g.ys[0] <= CONTINUATION_TOP_SHARE * gray.shape[0]]
     tables: list[tuple[Grid, list[str]]] = []
     for grid in grids:
-        rows = task_table_rows(gray, grid, workdir, gray.shape[0])
+        rows = task_table_rows(gray, grid, workdir, continuing)
         if rows:
             tables.append((grid, rows))
     if not tables:
@@ -495,3 +520,14 @@ def page_with_tables(png: Path, text: str, workdir: str) -> str:
         if k < len(tables):
             out.extend(["", *tables[k][1], ""])
     return "\n".join(out)
+
+
+def continued_tables(pngs: list[Path], texts: list[str], workdir: str) -> list[str]:
+    """After every page was read (page_with_tables): in page order, a page whose
+    previous page ends with a table of tasks gets its headerless top grid read
+    as rows of that table (task_tables.join_continued_tables joins them)."""
+    out = list(texts)
+    for i in range(1, len(out)):
+        if open_table_at_end(out[i - 1]) and not starts_with_table(out[i]):
+            out[i] = page_with_tables(pngs[i], out[i], workdir, continuing=True)
+    return out

@@ -80,6 +80,20 @@ def _only_marks(lines: list[str]) -> bool:
     return all(not line.strip() or PAGE_MARK.match(line) for line in lines)
 
 
+def open_table_at_end(page: str) -> bool:
+    """Does the page end with table rows (nothing but a page number after them)?"""
+    lines = page.split("\n")
+    blocks = _blocks(lines)
+    return bool(blocks) and _only_marks(lines[blocks[-1][1] :])
+
+
+def starts_with_table(page: str) -> bool:
+    """Does the page start with table rows (after a page number)?"""
+    lines = page.split("\n")
+    blocks = _blocks(lines)
+    return bool(blocks) and _only_marks(lines[: blocks[0][0]])
+
+
 def join_continued_tables(pages: list[str], flatten: set[int] | frozenset[int] = frozenset()) -> list[str]:
     """Pages of text -> the same pages with each table of tasks continued over
     page breaks joined up (see the module's doc). A headerless table on a page
