@@ -453,7 +453,7 @@ def rows_to_markdown(header: list[str] | None, rows: list[list[str]], kinds: lis
             label = clean_label(row[i])
             if label and re.fullmatch(r"\d+", label):
                 n = int(label)
-            elif not label and row[i].strip():  # a number OCR could not read
+            elif not label and any(ch.isalnum() for ch in row[i]):  # a number OCR could not read
                 n += 1
                 label = str(n)
             cells = [label, *row[:i], *row[i + 1 :]]
