@@ -241,6 +241,14 @@ def find_grids(gray: np.ndarray, threshold: int | None = None) -> list[Grid]:
         if ys[0] - top > 3 * MERGE_PX:
             ys.insert(0, top)
         borders = [[_covered(vmask, x, ys[r], ys[r + 1]) for x in xs[1:-1]] for r in range(len(ys) - 1)]
+        if len(ys) > 3:
+            # a column border runs through most rows (a merged group row breaks it, a
+            # column of aligned letters in one tall cell is no border)
+            keep = [sum(row[c] for row in borders) >= 0.5 * len(borders) for c in range(len(xs) - 2)]
+            xs = [xs[0], *(x for x, k in zip(xs[1:-1], keep, strict=True) if k), xs[-1]]
+            borders = [[b for b, k in zip(row, keep, strict=True) if k] for row in borders]
+            if len(xs) < 3:
+                continue
         grids.append(Grid([2 * x for x in xs], [2 * y for y in ys], borders))
     return grids
 
