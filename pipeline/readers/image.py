@@ -13,6 +13,7 @@ from pipeline.readers import RawText
 from pipeline.readers.ocr import OcrUnavailable, max_page_pixels, ocr_images
 from pipeline.readers.pdf import max_pages
 from pipeline.readers.stamps import remove_signature_lines, strip_arrival_stamp
+from pipeline.readers.task_tables import join_continued_tables
 
 LOW_CONFIDENCE = 0.6
 
@@ -75,6 +76,7 @@ def read_image(path: Path, *, workers: int | None = None) -> RawText:
         if arrival:
             meta["arrival_stamp"] = "removed"
         texts.append(text)
+    texts = join_continued_tables(texts, flatten=set(range(len(texts))))
     if not any(t.strip() for t in texts):
         raise InputError(path, "no text was found in the image (blank page, photo, or unreadable scan)")
     judged = [(r.confidence, r.words) for r in results if r.confidence is not None]

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageChops
 
 from pipeline.readers.ocr_slots import ocr_slot, slot_count
+from pipeline.readers.scan_tables import continued_tables, page_with_tables
 
 OCR_DPI = 300
 # Pixels of one page image handed to OCR: a 5000 pt PDF page at 300 dpi would be
@@ -203,6 +204,12 @@ def run_tesseract(
     return text, conf, words, seconds
 
 
+def read_page(png: Path, psm: int = DEFAULT_PSM) -> tuple[str, float | None, int, float]:
+    """run_tesseract, then tables of tasks on the page rebuilt cell by cell (scan_tables.py)."""
+    text, conf, words, seconds = run_tesseract(png, psm)
+    return page_with_tables(png, text, str(png.parent)), conf, words, seconds
+
+
 def tsv_to_layout(tsv: str) -> str:
     """Page text laid out like ``pdftotext -layout`` from tesseract's word boxes:
     each line's words placed at their x position, so the two header columns and
@@ -305,14 +312,16 @@ def ocr_images(
             Image.fromarray(gray).save(png)
             prepare_s += time.perf_counter() - t0
             skews.append(angle)
-            futures.append(pool.submit(run_tesseract, png, psm))
+            futures.append(pool.submit(read_page, png, psm))
             n += 1
         results = [f.result() for f in futures]
+        pngs = [Path(tmp) / f"page-{k:04d}.pgm" for k in range(n)]
+        texts = continued_tables(pngs, [r[0] for r in results], tmp)  # a task table over pages
     total = time.perf_counter() - start
     timings["render"] = timings.get("render", 0.0) + render_s
     timings["ocr-prepare"] = timings.get("ocr-prepare", 0.0) + prepare_s
     timings["ocr"] = timings.get("ocr", 0.0) + total - render_s - prepare_s
     return [
         OcrPage(tidy_ocr_text(text), conf, words, skew, seconds)
-        for (text, conf, words, seconds), skew in zip(results, skews, strict=True)
+        for text, (_, conf, words, seconds), skew in zip(texts, results, skews, strict=True)
     ]

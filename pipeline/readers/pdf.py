@@ -37,6 +37,7 @@ from pipeline.readers.stamps import (
     signature_meta,
     strip_arrival_stamp,
 )
+from pipeline.readers.task_tables import join_continued_tables
 
 PDFTOTEXT_TIMEOUT_S = 120
 LOW_CONFIDENCE = 0.6
@@ -284,28 +285,34 @@ def _task_columns(cells: list[str]) -> list[str | None]:
     return [column_of(" ".join(fold(c or "").split())) for c in cells]
 
 
-def ruled_task_tables(path: Path, page_index: int) -> list[tuple[float, float, list[str]]]:
+def ruled_task_tables(path: Path, page_index: int, continuing: int | None = None) -> list[tuple[float, float, list[str]]]:
     """Ruled tables of tasks on a text PDF page (pdfplumber's table finder): for
     each, its top and bottom (PDF points from the top) and its rows as markdown
     lines ("| 1 | nhiệm vụ | chủ trì | phối hợp | thời gian |"), header first.
-    A table counts when its header names a content column and a lead or time one."""
+    A table counts when its header names a content column and a lead or time one,
+    or (``continuing``: the column count of a task table on the page before) when
+    it starts at the top of the page with that many columns and no header."""
     import pdfplumber
 
     out: list[tuple[float, float, list[str]]] = []
     with pdfplumber.open(str(path), pages=[page_index + 1]) as pdf:
         page = pdf.pages[0]
-        for table in page.find_tables():
+        for k, table in enumerate(page.find_tables()):
             rows = table.extract()
-            if len(rows) < 2:
-                continue
-            kinds = _task_columns([c or "" for c in rows[0]])
-            if "content" not in kinds or not ({"lead", "time"} & set(kinds)):
+            # a short header word broken over two lines ("ST\nT"): one word
+            head = [" ".join((c or "").split()) for c in rows[0]] if rows else []
+            kinds = _task_columns([c.replace(" ", "") if len(c) <= 5 else c for c in head])
+            headed = "content" in kinds and bool({"lead", "time"} & set(kinds))
+            go_on = k == 0 and len(kinds) == continuing and table.bbox[1] < 0.15 * float(page.height)
+            if len(rows) < (1 if go_on else 2) or not (headed or go_on):
                 continue
             md = []
             for r, row in enumerate(rows):
                 cells = [" ".join(unicodedata.normalize("NFC", c or "").split()) for c in row]
-                if r == 0:  # a short header word broken over two lines ("ST\nT"): one word
+                if r == 0 and headed:  # a short header word broken over two lines ("ST\nT"): one word
                     cells = [c.replace(" ", "") if len(c) <= 5 else c for c in cells]
+                if headed and "number" not in kinds:  # the outline reads a row by its number
+                    cells = ["STT" if r == 0 else str(r), *cells]
                 md.append("| " + " | ".join(c or " " for c in cells) + " |")
             out.append((float(table.bbox[1]), float(table.bbox[3]), md))
     return out
@@ -348,25 +355,33 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
     layouts = layout_pages(path, n)
     objects: list[PageObjects] = []
     need_boxes: list[int] = []
+    prev_table = False  # the page before may hold a task table that goes on here
     for i in range(n):
         header = bool(_HEADER_WORDS.search(layouts[i]))
-        objects.append(scan_page(doc[i], edges=header))
-        if may_hold_signature(layouts[i]) or (header and objects[i].may_hold_table):
+        objects.append(scan_page(doc[i], edges=header or prev_table))
+        table = (header or prev_table) and objects[i].may_hold_table
+        if may_hold_signature(layouts[i]) or table:
             need_boxes.append(i)
+        prev_table = table
     blocks: dict[int, tuple[list[StampBlock], list[float]]] = {}
     if need_boxes:
         first, last = need_boxes[0], need_boxes[-1]
         for k, page_blocks in enumerate(word_blocks(path, first + 1, last + 1)):
             blocks[first + k] = page_blocks
     result = []
+    columns: int | None = None  # of the task table on the page before
     for i in range(n):
         stamps, rows = blocks.get(i, ([], []))
         text = layouts[i]
-        if _HEADER_WORDS.search(text) and rows and not stamps and objects[i].may_hold_table:
-            # a task table's header in the layout text: read the ruled table as rows
-            tables = ruled_task_tables(path, i)
+        if (_HEADER_WORDS.search(text) or columns) and rows and not stamps and objects[i].may_hold_table:
+            # a task table's header in the layout text (or one going on from the page
+            # before): read the ruled table as rows
+            tables = ruled_task_tables(path, i, columns)
+            columns = tables[-1][2][-1].count("|") - 1 if tables else None
             if tables:
                 text = tables_to_markdown(text, rows, tables)
+        else:
+            columns = None
         if stamps:
             text = remove_stamp_lines(text, stamps, rows)
         text, repairs = repair_glyphs(text)
@@ -484,6 +499,7 @@ def read_pdf(
                 warnings.append(("arrival-stamp-removed", "an arrival stamp was removed from the OCR text"))
         elif to_ocr:
             warnings.append(("ocr-skipped", f"{len(to_ocr)} page(s) need OCR, which was turned off"))
+        texts = join_continued_tables(texts, flatten=set(to_ocr) if ocr else set())
         if not any(t.strip() for t in texts):
             raise InputError(path, "no readable text was found in the PDF")
         total_words = sum(w for _, w in confidences)
