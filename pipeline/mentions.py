@@ -16,7 +16,6 @@ from operator import not_
 from typing import Any
 
 from pipeline.folding import fold as fold_text
-from pipeline.folding import letter_counts
 from pipeline.resources import load
 from pipeline.state import WorkingState
 from pipeline.textview import collapse
@@ -306,8 +305,7 @@ def name_tail_end(text: str, e: int, end: int) -> int:
     a number ('Chi cục Hải quan khu vực XIII'). An all-capitals name (a
     heading) is left as it is."""
     name = text[max(0, e - 40) : e]
-    letters, upper = letter_counts(name)
-    if sum(map(str.isupper, name)) > 0.6 * max(1, letters):
+    if sum(map(str.isupper, name)) > 0.6 * max(1, sum(map(str.isalpha, name))):
         return e
     m = _LOCALITY_WORD.match(text, e, end)
     if m:

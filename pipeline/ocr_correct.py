@@ -31,10 +31,10 @@ import unicodedata
 from functools import lru_cache
 
 from pipeline.folding import fold
+from pipeline.readers.diacritics import TONES as _TONES
+from pipeline.readers.diacritics import WORD as _WORD
 
-_CIRCUMFLEX = {"â": "a", "ê": "e", "ô": "o"}
-_TONES = ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
-_WORD = re.compile(r"[^\W\d_]+")
+_CIRCUMFLEX = frozenset("âêô")
 # neighbours: words apart by spaces or one line break (a wrapped line), not a blank line
 _BETWEEN = re.compile(r"[ \t]+|[ \t]*\n[ \t]*")
 

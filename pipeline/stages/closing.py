@@ -122,7 +122,7 @@ class Closing(Stage):
         ocr = state.raw is not None and state.raw.ocr
         sig = signer_from_lines(right_lines, ocr) if right_lines else None
         if sig is None:
-            sig = _signer_fallback(state)
+            sig = _signer_fallback(state, ocr)
         if sig:
             state.fields["signer"] = sig
             segs: list[Segment] = state.closing_right
@@ -134,7 +134,7 @@ class Closing(Stage):
         return state
 
 
-def _signer_fallback(state: WorkingState) -> dict[str, str | None] | None:
+def _signer_fallback(state: WorkingState, ocr: bool) -> dict[str, str | None] | None:
     """No Nơi nhận: look for a signer block in the last lines of the text."""
     text = state.text
     tail = [
@@ -148,6 +148,6 @@ def _signer_fallback(state: WorkingState) -> dict[str, str | None] | None:
             while start > 0 and is_caps(tail[start - 1]) and i - start < 4:
                 start -= 1
             if start < i:
-                return signer_from_lines(tail[start : i + 1], state.raw is not None and state.raw.ocr)
+                return signer_from_lines(tail[start : i + 1], ocr)
             break
     return None
