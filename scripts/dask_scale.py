@@ -26,12 +26,17 @@ RESULTS = ROOT / "bench-results/dask_scale.json"
 WORKERS = 2
 
 
-def _save(part: str, figures: dict[str, Any]) -> None:
-    RESULTS.parent.mkdir(exist_ok=True)
-    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+def save_figures(results: Path, part: str, figures: dict[str, Any]) -> None:
+    """Print a part's figures and put them under ``part`` in the JSON file ``results``."""
+    results.parent.mkdir(exist_ok=True)
+    data = json.loads(results.read_text()) if results.exists() else {}
     data[part] = figures
-    RESULTS.write_text(json.dumps(data, indent=1))
+    results.write_text(json.dumps(data, indent=1))
     print(json.dumps(figures, indent=1))
+
+
+def _save(part: str, figures: dict[str, Any]) -> None:
+    save_figures(RESULTS, part, figures)
 
 
 def kinds(scans: int = 3) -> None:

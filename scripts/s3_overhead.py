@@ -34,11 +34,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def _save(part: str, figures: dict[str, Any]) -> None:
-    RESULTS.parent.mkdir(exist_ok=True)
-    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    data[part] = figures
-    RESULTS.write_text(json.dumps(data, indent=1))
-    print(json.dumps(figures, indent=1))
+    from dask_scale import save_figures
+
+    save_figures(RESULTS, part, figures)
 
 
 class _Moto:
@@ -75,6 +73,22 @@ class _Moto:
 
 def _moto() -> _Moto:
     return _Moto()
+
+
+def _documents(tmp: Path, n: int) -> tuple[Any, list[str]]:
+    """``n`` text documents in ``tmp``/in and the same under s3://bench/in
+    (uploaded, not timed): the store's filesystem and the file names."""
+    from dask_scale import make_docs
+
+    from pipeline.stores import filesystem
+
+    make_docs(tmp / "in", n)
+    fs, _ = filesystem("s3://bench")
+    fs.mkdir("bench")
+    names = sorted(p.name for p in (tmp / "in").iterdir())
+    for name in names:
+        fs.pipe_file(f"bench/in/{name}", (tmp / "in" / name).read_bytes())
+    return fs, names
 
 
 def io(n: int = 300) -> None:
@@ -121,20 +135,12 @@ def worker(n: int = 100) -> None:
     parallel load): seconds per text document local->local vs s3->s3 and the
     process's CPU per document. The difference is what the staging (HEAD + GET),
     the PUT and the copy add to a worker's time per document."""
-    from dask_scale import make_docs
-
     from pipeline.batch import process_one, warm_up
-    from pipeline.stores import filesystem
 
     server = _moto()
     tmp = Path(tempfile.mkdtemp(prefix="congvan-s3bench-"))
     try:
-        make_docs(tmp / "in", n)
-        fs, _ = filesystem("s3://bench")
-        fs.mkdir("bench")
-        names = sorted(p.name for p in (tmp / "in").iterdir())
-        for name in names:
-            fs.pipe_file(f"bench/in/{name}", (tmp / "in" / name).read_bytes())
+        _, names = _documents(tmp, n)
         warm_up()
         process_one(f"s3://bench/in/{names[0]}", "s3://bench/warm.json")  # s3fs loaded and connected
         figures: dict[str, Any] = {"store": "moto server on localhost, own process (not AWS)", "docs": n}
@@ -164,19 +170,12 @@ def batch(n: int = 500, engine: str = "local", workers: int = 2) -> None:
     """The same ``n`` text documents local->local, then s3->s3 (uploaded first,
     not timed), then s3->s3 again (a resume: all skipped). Overhead per document
     = (s3 wall - local wall) / n."""
-    from dask_scale import make_docs
-
     from pipeline.batch import run_batch
-    from pipeline.stores import filesystem
 
     server = _moto()
     tmp = Path(tempfile.mkdtemp(prefix="congvan-s3bench-"))
     try:
-        make_docs(tmp / "in", n)
-        fs, _ = filesystem("s3://bench")
-        fs.mkdir("bench")
-        for p in sorted((tmp / "in").iterdir()):
-            fs.pipe_file(f"bench/in/{p.name}", p.read_bytes())
+        fs, _ = _documents(tmp, n)
         figures: dict[str, Any] = {"store": "moto server on localhost, own process (not AWS)", "docs": n, "engine": engine, "workers": workers}
         runs = {"local": ([str(tmp / "in")], tmp / "out"), "s3": (["s3://bench/in"], "s3://bench/out")}
         for name, (src, dest) in runs.items():
