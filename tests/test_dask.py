@@ -3,10 +3,8 @@ as the local engine, on a LocalCluster of 2 worker processes started here."""
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 from pipeline.batch import ERRORS_NAME, INDEX_NAME, run_batch  # noqa: E402
+from tests.dask_helpers import worker_killer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "corpus/docs"
@@ -113,19 +112,7 @@ def test_killing_a_dask_worker_mid_batch_loses_and_duplicates_nothing(tmp_path, 
     for i in range(n):
         (src / f"d{i:03d}.txt").write_bytes(text + f"\n{i}\n".encode())
     out, jsonl = tmp_path / "out", tmp_path / "all.jsonl"
-    killed: list[int] = []
-    lost: list[str] = []  # the tasks the killed worker was running or holding
-
-    def kill_one(rec, done, total):
-        if done >= 8 and not killed:  # mid-batch: both workers are reading
-            busy = {addr: keys for addr, keys in cluster.processing().items() if keys}
-            if not busy:
-                return
-            addr, keys = next(iter(busy.items()))
-            pid = cluster.run(os.getpid)[addr]
-            killed.append(pid)
-            lost.extend(keys)
-            threading.Thread(target=os.kill, args=(pid, signal.SIGKILL)).start()
+    kill_one, killed, lost = worker_killer(cluster)  # lost: the tasks the killed worker was running or holding
 
     res = run_batch([str(src)], out, jsonl=jsonl, engine="dask", address=cluster.scheduler.address, progress=kill_one)
     assert killed and lost and killed[0] not in _worker_pids(cluster)  # killed with work on it (replaced by its nanny)

@@ -9,11 +9,9 @@ ETags of large uploads) is not exercised here.
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -24,6 +22,7 @@ moto_server = pytest.importorskip("moto.server")
 
 from pipeline.batch import ERRORS_NAME, INDEX_NAME, run_batch  # noqa: E402
 from pipeline.stores import ENDPOINT_ENV, LOCK_NAME, PARTS_DIR, filesystem  # noqa: E402
+from tests.dask_helpers import worker_killer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "corpus/docs"
@@ -230,19 +229,7 @@ def test_killing_a_dask_worker_with_dest_in_s3_loses_and_duplicates_nothing(tmp_
     text = (DOCS / "104.txt").read_bytes()
     for i in range(n):
         s3.pipe_file(f"{prefix}/in/d{i:03d}.txt", text + f"\n{i}\n".encode())
-    killed: list[int] = []
-    lost: list[str] = []
-
-    def kill_one(rec, done, total):
-        if done >= 8 and not killed:  # mid-batch: both workers are reading
-            busy = {addr: keys for addr, keys in cluster.processing().items() if keys}
-            if not busy:
-                return
-            addr, keys = next(iter(busy.items()))
-            pid = cluster.run(os.getpid)[addr]
-            killed.append(pid)
-            lost.extend(keys)
-            threading.Thread(target=os.kill, args=(pid, signal.SIGKILL)).start()
+    kill_one, killed, lost = worker_killer(cluster)
 
     res = run_batch([f"s3://{prefix}/in"], f"s3://{prefix}/out", engine="dask", address=cluster.scheduler.address, progress=kill_one)
     assert killed and lost and killed[0] not in cluster.run(os.getpid).values()
