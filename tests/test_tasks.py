@@ -349,3 +349,36 @@ def test_a_table_of_tasks_with_automatic_row_numbers_and_people():
         "Rà soát việc đáp ứng các điều kiện của học viên", "Xây dựng bài kiểm tra, đáp án", "In ấn chứng chỉ"}]
     assert len(rows) == 3
     assert all(not any("Cường" in a.name or "Linh" in a.name for a in t.lead) for t in rows)
+
+
+QUYET_DINH = """\
+ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH LÀO CAI                              Độc lập - Tự do - Hạnh phúc
+Số: 45/QĐ-UBND                      Lào Cai, ngày 10 tháng 3 năm 2025
+
+QUYẾT ĐỊNH
+Về việc xử phạt vi phạm hành chính
+
+Điều 1. Xử phạt vi phạm hành chính đối với:
+1. Tên Công ty: Công ty TNHH Thương mại Hải Đăng.
+2. Chức vụ: Giám đốc.
+3. Các tình tiết giảm nhẹ: Không áp dụng.
+4. Sở Công Thương: Kiểm tra việc chấp hành Quyết định này.
+5. Về công tác tuyên truyền: Tuyên truyền sâu rộng các quy định về hóa chất.
+Điều 2. Chánh Văn phòng Ủy ban nhân dân tỉnh; Giám đốc Sở Công Thương; Chủ tịch Ủy ban nhân dân
+các xã, phường chịu trách nhiệm thi hành Quyết định này.
+Nơi nhận:
+- Như Điều 2;
+- Lưu: VT.
+"""
+
+
+def test_labelled_facts_and_the_execution_clause_are_no_tasks():
+    texts = [t.text for t in rules(QUYET_DINH).tasks]
+    # "Label: value" with no task cue and no action verb states a fact
+    assert not any(t.startswith(("Tên Công ty", "Chức vụ", "Các tình tiết")) for t in texts)
+    # a body as the label, or a topic label before an action, is a task
+    assert any(t.startswith("Sở Công Thương: Kiểm tra") for t in texts)
+    assert any(t.startswith("Về công tác tuyên truyền") for t in texts)
+    # the execution clause is boilerplate though ";" cut its names apart
+    assert not any("chịu trách nhiệm thi hành" in t for t in texts)

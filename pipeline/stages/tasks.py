@@ -64,6 +64,34 @@ def is_fact(fold_s: str) -> bool:
     return not _task_cues().search(fold_s)
 
 
+# "Về công tác …:", "Đối với …:", "Nhiệm vụ …:": labels that introduce work, not facts
+_TOPIC_LABEL = re.compile(r"^(?:về|đối với|nhiệm vụ|giải pháp|yêu cầu|nội dung|lĩnh vực|công tác|đề nghị)(?!\w)")
+
+
+def labelled_value_fact(fold_s: str) -> int:
+    """The length of the label when an item is "Label: value" whose value
+    orders nothing — no task cue and no action verb ("Chức vụ: Giám đốc.",
+    "Nguồn vốn đầu tư: 100% vốn tự có"); else 0. The caller checks that the
+    label is not an organisation (a lead label "Sở Y tế: …")."""
+    m = re.match(r"^[\s*_+•-]*([^:.;()]{2,60}):\s", fold_s)
+    if not m or len(m.group(1).split()) > 8:
+        return 0
+    label = m.group(1).strip(" *_")
+    if _TOPIC_LABEL.match(label):
+        return 0
+    value = fold_s[m.end() :]
+    if _task_cues().search(value) or whole_words("action_verbs").search(value):
+        return 0
+    return m.end(1)
+
+
+def is_execution_clause(fold_s: str) -> bool:
+    """"Chánh Văn phòng …; Giám đốc …; Chủ tịch … chịu trách nhiệm thi hành
+    Quyết định này." — boilerplate across the names its ";" separate."""
+    first = fold_s[: (m.end() if (m := re.search(r"\.(?:\s|$)", fold_s)) else len(fold_s))]
+    return bool(whole_words("execution_clause").search(first))
+
+
 def is_boilerplate(fold_s: str) -> bool:
     """A boilerplate phrase in the sentence itself (a remark in brackets,
     "(danh sách … ban hành kèm theo công văn …)", does not count)."""
@@ -126,6 +154,14 @@ def _names_only(state: WorkingState, item: Item) -> bool:
     raw = re.sub(r"\([^)]*\)?", lambda m: " " * len(m.group(0)), state.text[a:b])
     ms = mentions_in(state, a, b)
     return bool(ms) and addressee_only([(m.start - a, m.end - a) for m in ms], raw)
+
+
+def _label_names_agency(state: WorkingState, item: Item, n: int) -> bool:
+    """Does an organisation's name stand in the first ``n`` characters of the item (its label)?"""
+    v = item_text(state, item)
+    lead = len(v.s) - len(v.s.lstrip())
+    lo, hi = v.span(lead, min(len(v.s), n + 2))
+    return bool(mentions_in(state, lo, hi))
 
 
 def _names_agency(state: WorkingState, view: View, a: int, b: int) -> bool:
@@ -360,6 +396,12 @@ class Tasks(Stage):
             if is_fact(f):
                 rule["fact"] = True
                 keep = False
+            elif (n := labelled_value_fact(f)) and not item.cells and not _label_names_agency(state, item, n):
+                rule["fact"] = True
+                keep = False
+            if is_execution_clause(f) and not re.search(r"báo cáo.{0,60}(trước|chậm nhất)", f):
+                rule["boilerplate"] = True
+                keep = False
             if is_attribute_label(f) and not item.cells:
                 rule["attribute"] = True
                 keep = False
@@ -430,8 +472,8 @@ class Tasks(Stage):
             a, b = g[0][0], g[-1][1]
             txt = collapse(view.s[a:b])
             ftxt = collapse(fview.s[a:b])
-            if k > 0 and is_boilerplate(ftxt):
-                continue
+            if k > 0 and is_boilerplate(ftxt) or len(re.findall(r"[^\W\d_]{2,}", ftxt)) < 2:
+                continue  # boilerplate after a task, or a stray "." left by the split
             span = view.span(a, b)
             out.append(
                 {
