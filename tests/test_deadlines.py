@@ -26,6 +26,11 @@ CASES = [
     ("thường xuyên kiểm tra", ("recurring", None)),
     ("khẩn trương rà soát", ("asap", None)),
     ("vào lúc 8 giờ ngày 29/5/2026 tại hội trường", ("on", "2026-05-29")),
+    # the end of the period stated (ANNOTATION.md): year lists and ranges, month ranges
+    ("hoàn thành trong năm 2025-2026", ("in", "2026")),
+    ("hoàn thành trong các năm 2009 và 2010", ("in", "2010")),
+    ("thực hiện từ tháng 9/2025 đến tháng 12/2025", ("by", "2025-12")),
+    ("Thời gian: tháng 9/2025 - tháng 12/2025", ("by", "2025-12")),
 ]
 
 

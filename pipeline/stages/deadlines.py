@@ -28,8 +28,16 @@ FULL_DATE = re.compile(
     r"|[/.-]\s*(?P<m2>\d{1,2})(?:\s*[/.-]\s*(?P<y2>\d{4}))?)(?!\s*[/-]?\s*\d)"
 )
 MONTH = re.compile(rf"tháng\s*{M}\s*(?:năm\s*|/\s*|-\s*){Y}")
+# "tháng 9/2025 - tháng 12/2025", "từ tháng 9 đến tháng 12/2025": due by the end of the range
+MONTH_RANGE = re.compile(
+    r"tháng\s*(?P<m1>\d{1,2})(?:\s*(?:năm\s*|/\s*)(?P<y1>\d{4}))?\s*(?:-|–|đến(?:\s*hết)?)\s*tháng\s*(?P<m>\d{1,2})\s*(?:năm\s*|/\s*|-\s*)(?P<y>\d{4})"
+)
 QUARTER = re.compile(r"quý\s*(?P<q>iv|iii|ii|i|[1-4])(?:\s*(?:,|và|-)\s*(?:quý\s*)?(?P<q2>iv|iii|ii|i|[1-4]))*\s*(?:năm\s*|/\s*)(?P<y>\d{4})")
-YEAR = re.compile(r"(?:trong |hoàn thành |đến hết |đến )?năm\s*(?P<y>20\d{2})|(?P<y1>20\d{2})\s*-\s*(?P<y2>20\d{2})")
+# "năm 2025", "năm 2025-2026", "các năm 2009 và 2010", "2024 - 2025": the last year is the end of the period
+YEAR = re.compile(
+    r"(?:trong |hoàn thành |đến hết |đến )?(?:các )?năm\s*(?P<y>(?:19|20)\d{2})(?:\s*(?:-|–|,|và|đến)\s*(?:năm\s*)?(?P<y3>(?:19|20)\d{2}))*"
+    r"|(?P<y1>20\d{2})\s*[-–]\s*(?P<y2>20\d{2})"
+)
 CELL_PERIOD = re.compile(r"(?<![\d/])(?:(?P<m>\d{1,2})\s*/\s*)?(?P<y>20\d{2})(?![\d/])")
 TIME_OF_DAY = re.compile(r"\s*\d{1,2}\s*(?:giờ|h)\s*(?:\d{1,2}\s*(?:phút)?)?\s*,?\s*")
 RELATIVE = re.compile(r"(?:trong vòng|trong thời hạn|trong|sau)\s*(?P<n>\d{1,3})\s*ngày(?:\s*làm việc)?\s*,?\s*(?:kể\s*)?từ\s*(?:ngày\s*)?(?P<anchor>ký|ban hành|nhận được|có hiệu lực)?")
@@ -168,6 +176,14 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
             assert y is not None
             out.append({"kind": "in", "date": _iso(y, month), "at": m.start(), "end": m.end(), "rank": 0.5})
             taken.append((m.start(), m.end()))
+    for m in MONTH_RANGE.finditer(f):
+        if not free(m.start(), m.end()):
+            continue
+        iso = _iso(int(m.group("y")), int(m.group("m")))
+        if iso and (_cue_before(f, m.start(), P["in_cues_rx"]) or _cue_before(f, m.start(), P["by_cues_rx"]) or _opens(f, m.start())
+                    or re.search(r"từ\s*$", f[max(0, m.start() - 6) : m.start()])):
+            out.append({"kind": "by", "date": iso, "at": m.start(), "end": m.end(), "rank": 0.5})
+            taken.append((m.start(), m.end()))
     for m in MONTH.finditer(f):
         if not free(m.start(), m.end()):
             continue
@@ -196,7 +212,7 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
         if not re.match(r"(?:trong |hoàn thành |đến hết )", g) and not re.search(r"(?:thời gian|hoàn thành|thực hiện)\s*:?\s*$", before) \
                 and not (cell and (_opens(f, m.start()) or opens_cell)):
             continue
-        year_s = m.group("y") or m.group("y2")
+        year_s = m.group("y3") or m.group("y") or m.group("y2")
         out.append({"kind": "in", "date": _iso(int(year_s)), "at": m.start(), "end": m.end(), "rank": 0.8})
     if cell:
         # a table's time cell: "12/2027", "6/2027", "2026" alone
