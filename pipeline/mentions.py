@@ -284,6 +284,8 @@ class Gazetteer:
 
 _LOCALITY_WORD = re.compile(r"[ \t]+(?:tỉnh|huyện|xã|phường|thành phố|thị xã|quận|thị trấn|đặc khu|TP\.?|Tp\.?)(?=[ \t,;.:)]|$)")
 _TAIL_WORD = re.compile(r"[ \t]+([^\W_][\w-]*)")
+# "Ngân hàng Nhà nước Việt Nam - Chi nhánh tỉnh Quảng Ngãi": a branch goes with its parent's name
+_BRANCH = re.compile(r"[ \t]*[-–][ \t]*Chi nhánh(?=[ \t])")
 _ROMAN = re.compile(r"[IVXLC]{1,6}")
 
 
@@ -302,11 +304,15 @@ def name_tail_end(text: str, e: int, end: int) -> int:
     """A listed name goes on over what the document writes right after it on
     the same line: a place ('Ban Quản lý các khu công nghiệp Bình Thuận',
     'Cục Hải quan TP Hồ Chí Minh', 'Phòng Nông nghiệp và Môi trường huyện'),
-    a number ('Chi cục Hải quan khu vực XIII'). An all-capitals name (a
-    heading) is left as it is."""
+    a number ('Chi cục Hải quan khu vực XIII'), a branch ('Ngân hàng Nhà nước
+    Việt Nam - Chi nhánh tỉnh Quảng Ngãi'). An all-capitals name (a heading) is
+    left as it is."""
     name = text[max(0, e - 40) : e]
     if sum(map(str.isupper, name)) > 0.6 * max(1, sum(map(str.isalpha, name))):
         return e
+    branch = _BRANCH.match(text, e, end)
+    if branch and (_LOCALITY_WORD.match(text, branch.end(), end) or (w := _TAIL_WORD.match(text, branch.end(), end)) and _proper_word(w.group(1))):
+        e = branch.end()
     m = _LOCALITY_WORD.match(text, e, end)
     if m:
         e = m.end()

@@ -178,6 +178,8 @@ def test_name_goes_on_over_place_and_number_on_its_line():
         ("Giao Phòng Nông nghiệp và Môi trường huyện chủ trì.", "Phòng Nông nghiệp và Môi trường huyện"),
         ("Đề nghị UBND các tỉnh, thành phố trực thuộc Trung ương báo cáo.", "UBND các tỉnh, thành phố trực thuộc Trung ương"),
         ("Yêu cầu Cục Thuế các tỉnh, thành phố trực thuộc Trung ương báo cáo.", "Cục Thuế các tỉnh, thành phố trực thuộc Trung ương"),
+        ("Giao Ngân hàng Nhà nước Việt Nam - Chi nhánh tỉnh Quảng Ngãi chủ trì.", "Ngân hàng Nhà nước Việt Nam - Chi nhánh tỉnh Quảng Ngãi"),
+        ("Ngân hàng Chính sách xã hội - Chi nhánh Lào Cai phối hợp.", "Ngân hàng Chính sách xã hội - Chi nhánh Lào Cai"),
     ]:
         assert name in [m.name for m in g.find(s, fold(s))], s
     caps = "SỞ TÀI CHÍNH HƯỚNG DẪN"
