@@ -36,3 +36,21 @@ def test_typed_text_is_never_corrected():
         "Kính gửi: Sở Nội vụ.\nGiao Sở Tài chính chủ trì thực hiện trước ngày 30/6/2025.\n"
     )
     assert extract_text(text).subject == "bô sung nhiệm vụ"
+
+
+def test_confused_marks_above_the_letter_are_put_right():
+    # sắc, hỏi and ngã read for one another (corpus scans: "tố chức", "bỗ nhiệm", "thuốc nỗ")
+    text = "thời gian tố chức Hội nghị; về việc bỗ nhiệm; chất thuốc nỗ; diện tích tối thiếu 3 ha"
+    fixed, n = correct_ocr_tones(text)
+    assert fixed == "thời gian tổ chức Hội nghị; về việc bổ nhiệm; chất thuốc nổ; diện tích tối thiểu 3 ha"
+    assert n == 4 and len(fixed) == len(text)
+
+
+def test_a_marked_word_that_already_forms_a_word_or_is_a_function_word_stays():
+    for text in [
+        "để có thể giao dịch",  # "có thể" is a word (with a function word: still a word)
+        "Việt Nam đã cập nhật",  # "đã" is a function word: never changed
+        "tổ chức thẩm định hồ sơ",  # right already
+        "kỷ luật, kỷ cương",  # right already
+    ]:
+        assert correct_ocr_tones(text) == (text, 0), text
