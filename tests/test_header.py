@@ -262,3 +262,27 @@ def test_a_scrape_with_literal_line_ends():
     assert doc.number is not None and doc.number.raw == "54/KH-UBND"
     assert doc.doc_type == "Kế hoạch"
     assert doc.subject == "Hành động về dinh dưỡng"
+
+
+CAPS_TITLE = """\
+ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH LAI CHÂU                             Độc lập - Tự do - Hạnh phúc
+Số: 05/CT-UBND                      Lai Châu, ngày 10 tháng 4 năm 2019
+
+CHỈ THỊ
+VỀ VIỆC TĂNG CƯỜNG THỰC HIỆN CÁC GIẢI PHÁP BẢO ĐẢM TRẬT TỰ
+AN TOÀN GIAO THÔNG TRÊN ĐỊA BÀN TỈNH LAI CHÂU
+Sau 02 năm triển khai thực hiện, tình hình trật tự an toàn giao thông có chuyển biến.
+"""
+
+
+@pytest.mark.parametrize("line", ["Về viêc tạm dừng tiếp công dân", "VỀ VIỆC TẠM DỪNG TIẾP CÔNG DÂN", "V/v tạm dừng tiếp công dân"])
+def test_ve_viec_is_no_part_of_the_subject_in_any_case(line):
+    lines = CAPS_TITLE.split("\n")
+    doc = extract_text("\n".join(lines[:5] + [line, ""] + lines[7:]))
+    assert doc.subject.lower() == "tạm dừng tiếp công dân"
+
+
+def test_a_subject_in_capitals_ends_where_the_body_begins():
+    doc = extract_text(CAPS_TITLE)
+    assert doc.subject == "TĂNG CƯỜNG THỰC HIỆN CÁC GIẢI PHÁP BẢO ĐẢM TRẬT TỰ AN TOÀN GIAO THÔNG TRÊN ĐỊA BÀN TỈNH LAI CHÂU"

@@ -275,6 +275,10 @@ def _markers(state: WorkingState) -> None:
                     state.confidence[key] = 0.9
 
 
+# "V/v", "Về việc", a title's "VỀ VIỆC", OCR's "Về viêc" / "Vê việc": not part of the subject
+VE_VIEC = re.compile(r"^[\W_]*(?:v/v|v[eêề]\s*vi[eêệ]c)\s*:?\s*", re.IGNORECASE)
+
+
 def _title_subject(state: WorkingState, left: View) -> None:
     text, lines = state.text, state.lines
     titles, abbrs = type_tables()
@@ -345,12 +349,14 @@ def _title_subject(state: WorkingState, left: View) -> None:
                 break
             if parts and len(s) > 95 and ln.indent < 3:
                 break
+            if parts and caps_share(parts[0]) > 0.8 and caps_share(s) < 0.5:
+                break  # a subject in capitals ends where the sentence-case body begins
             parts.append(s)
             segs.append(line_seg)
             blank = 0
         if parts:
             subj = _join_lines("\n".join(parts))
-            subj = re.sub(r"^[\W_]*(?:V/v|v/v|V/V|Về\s*việc|về\s*việc|Vê\s*việc|Vêviệc)\s*:?\s*", "", subj)
+            subj = VE_VIEC.sub("", subj)
             f["subject"] = subj
             state.spans["subject"] = (segs[0].start, segs[-1].end)
             state.confidence["subject"] = 0.8
