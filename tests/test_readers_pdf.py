@@ -122,6 +122,38 @@ def test_docx_header_side_by_side_and_order(tmp_path: Path) -> None:
     ]
 
 
+def test_docx_layout_table_with_a_spacer_column_is_side_by_side(tmp_path: Path) -> None:
+    """A closing table "Nơi nhận | (empty) | KT. GIÁM ĐỐC …" is a layout table: its
+    empty spacer column dropped, the blocks side by side, the signer read; a
+    three-column table with a header in every column stays a data table."""
+    import docx
+
+    from pipeline import extract
+
+    d = docx.Document()
+    t = d.add_table(rows=1, cols=3)
+    t.cell(0, 0).text = "ỦY BAN NHÂN DÂN\nTỈNH LÀO CAI\nSố: 125/UBND-KT"
+    t.cell(0, 2).text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nLào Cai, ngày 15 tháng 9 năm 2026"
+    d.add_paragraph("Kính gửi: Sở Tài chính")
+    d.add_paragraph("1. Giao Sở Tài chính chủ trì, báo cáo trước ngày 30/10/2026.")
+    t2 = d.add_table(rows=2, cols=3)
+    for i, row in enumerate([["STT", "Đơn vị", "Ghi chú"], ["1", "Sở Xây dựng", ""]]):
+        for j, value in enumerate(row):
+            t2.cell(i, j).text = value
+    t3 = d.add_table(rows=1, cols=3)
+    t3.cell(0, 0).text = "Nơi nhận:\n- Như trên;\n- Lưu: VT."
+    t3.cell(0, 2).text = "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\n\n\nHoàng Văn Thuân"
+    path = tmp_path / "cv.docx"
+    d.save(str(path))
+    lines = read_file(path).text.splitlines()
+    assert re.fullmatch(r"Số: 125/UBND-KT\s{2,}Lào Cai, ngày 15 tháng 9 năm 2026", lines[2])
+    assert "1 | Sở Xây dựng | " in lines
+    assert re.fullmatch(r"Nơi nhận:\s{2,}KT\. CHỦ TỊCH", lines[lines.index("STT | Đơn vị | Ghi chú") + 2])
+    doc = extract(path)
+    assert (doc.signer.name, doc.signer.position, doc.signer.authority) == ("Hoàng Văn Thuân", "Phó Chủ tịch", "KT.")
+    assert doc.number.raw == "125/UBND-KT"
+
+
 @pytest.mark.slow
 def test_doc_via_libreoffice(tmp_path: Path) -> None:
     import shutil

@@ -68,9 +68,10 @@ def table_lines(table) -> list[str]:
     rows = table.rows
     ncols = max((len(r.cells) for r in rows), default=0)
     out: list[str] = []
-    if ncols <= 2:
+    spacers = _spacer_columns(table)
+    if ncols - len(spacers) <= 2:
         for row in rows:
-            cells = list(dict.fromkeys(c._tc for c in row.cells))  # merged cells repeat
+            cells = [tc for j, tc in enumerate(dict.fromkeys(c._tc for c in row.cells)) if j not in spacers]  # merged cells repeat
             blocks = [_cell_lines_tc(tc, table) for tc in cells]
             if len(blocks) == 1:
                 out.extend(blocks[0])
@@ -87,6 +88,16 @@ def table_lines(table) -> list[str]:
             cells.append(" ".join(line for line in _cell_lines(c) if line))
         out.append(" | ".join(cells))
     return out
+
+
+def _spacer_columns(table) -> set[int]:
+    """Columns empty in every row: the spacer between the two blocks of a
+    layout table ("Nơi nhận: … | | KT. GIÁM ĐỐC …"). None when rows differ in
+    their number of cells (merged cells: the columns do not line up)."""
+    rows = [list(dict.fromkeys(c._tc for c in row.cells)) for row in table.rows]
+    if not rows or len({len(r) for r in rows}) != 1 or len(rows[0]) < 3:
+        return set()
+    return {j for j in range(len(rows[0])) if all(not any(_cell_lines_tc(r[j], table)) for r in rows)}
 
 
 def _cell_lines_tc(tc, table) -> list[str]:
