@@ -154,6 +154,17 @@ def test_docx_layout_table_with_a_spacer_column_is_side_by_side(tmp_path: Path) 
     assert doc.number.raw == "125/UBND-KT"
 
 
+def test_docx_text_box_is_read_once() -> None:
+    """corpus 211.docx holds its V/v in a text box, with Word's legacy (VML)
+    copy of the drawing beside it: the subject is read once, not three times."""
+    from pipeline import extract
+
+    raw = read_file(DOCS / "211.docx")
+    assert raw.text.count("V/v tập trung triển khai thực hiện") == 1
+    doc = extract(DOCS / "211.docx")
+    assert doc.subject == "tập trung triển khai thực hiện công tác cai nghiện ma túy tự nguyện tại gia đình, cộng đồng"
+
+
 @pytest.mark.slow
 def test_doc_via_libreoffice(tmp_path: Path) -> None:
     import shutil

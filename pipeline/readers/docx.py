@@ -28,23 +28,56 @@ SOFFICE_TIMEOUT_S = 180
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
 def _paragraph_text(p) -> str:
-    """Text of a w:p element, with tabs and line breaks, page breaks as form feeds."""
-    parts = []
-    for el in p.iter():
-        tag = el.tag
-        if tag == _W + "t":
-            parts.append(el.text or "")
-        elif tag == _W + "tab":
-            parts.append("\t")
-        elif tag in (_W + "br", _W + "cr"):
-            parts.append("\f" if el.get(_W + "type") == "page" else "\n")
+    """Text of a w:p element, with tabs and line breaks, page breaks as form
+    feeds. A text box's paragraphs (inside a drawing) each end a line; the
+    legacy copy Word keeps of a drawing (mc:Fallback) is skipped — it holds
+    the same text box again."""
+    parts: list[str] = []
+
+    def walk(el, nested: bool) -> None:
+        for ch in el:
+            tag = ch.tag
+            if tag == _MC_FALLBACK:
+                continue
+            if tag == _W + "t":
+                parts.append(ch.text or "")
+            elif tag == _W + "tab":
+                parts.append("\t")
+            elif tag in (_W + "br", _W + "cr"):
+                parts.append("\f" if ch.get(_W + "type") == "page" else "\n")
+            elif tag == _W + "p":
+                if parts and not parts[-1].endswith("\n"):
+                    parts.append("\n")
+                walk(ch, True)
+                parts.append("\n")
+            else:
+                walk(ch, nested)
+
+    walk(p, False)
     return "".join(parts)
+
+
+def _outer_paragraphs(el):
+    """The w:p elements under ``el`` that are not inside another paragraph (a
+    text box's paragraphs are read with the paragraph that holds the box) nor
+    inside Word's legacy copy of a drawing."""
+    for p in el.iter(_W + "p"):
+        node = p.getparent()
+        while node is not None and node is not el:
+            if node.tag in (_W + "p", _MC_FALLBACK):
+                break
+            node = node.getparent()
+        else:
+            yield p
 
 
 def _cell_lines(cell) -> list[str]:
     lines: list[str] = []
-    for p in cell._tc.iter(_W + "p"):
+    for p in _outer_paragraphs(cell._tc):
         lines.extend(_paragraph_text(p).replace("\f", "\n").split("\n"))
     while lines and not lines[-1].strip():
         lines.pop()
