@@ -286,3 +286,20 @@ def test_ve_viec_is_no_part_of_the_subject_in_any_case(line):
 def test_a_subject_in_capitals_ends_where_the_body_begins():
     doc = extract_text(CAPS_TITLE)
     assert doc.subject == "TĂNG CƯỜNG THỰC HIỆN CÁC GIẢI PHÁP BẢO ĐẢM TRẬT TỰ AN TOÀN GIAO THÔNG TRÊN ĐỊA BÀN TỈNH LAI CHÂU"
+
+
+@pytest.mark.parametrize(
+    "top,name,parent",
+    [
+        ("UBND TỈNH BÌNH THUẬN", "Văn phòng Ủy ban nhân dân tỉnh", "Ủy ban nhân dân tỉnh Bình Thuận"),
+        ("BỘ TÀI CHÍNH", "Văn phòng Bộ", "Bộ Tài chính"),
+    ],
+)
+def test_a_bare_van_phong_is_named_as_the_office_of_its_parent(top, name, parent):
+    doc = extract_text(
+        f"{top}              CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        "VĂN PHÒNG                 Độc lập - Tự do - Hạnh phúc\n"
+        "Số: 12/VP-TH              Hà Nội, ngày 10 tháng 12 năm 2024\n"
+        "V/v công bố thủ tục hành chính\n\nKính gửi: Các sở, ban, ngành.\n\nĐề nghị các sở rà soát.\n"
+    )
+    assert (doc.issuer.name, doc.issuer.parent) == (name, parent)

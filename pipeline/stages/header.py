@@ -121,7 +121,21 @@ def issuer_from_lines(pieces: list[str]) -> tuple[str, str | None] | None:
 
     name = snap_body(org_case(units[-1]))
     parent = snap_body(org_case(" ".join(units[:-1]))) if len(units) > 1 else None
+    if parent and fold_text(name) == "văn phòng":
+        name = f"Văn phòng {_office_of(parent)}"
     return name, parent
+
+
+def _office_of(parent: str) -> str:
+    """Whose office a bare "VĂN PHÒNG" under its parent is: "Ủy ban nhân dân
+    tỉnh Bình Thuận" → "Ủy ban nhân dân tỉnh", "Bộ Tài chính" → "Bộ", "Tỉnh ủy
+    Lâm Đồng" → "Tỉnh ủy" (the office's official name, as the body's
+    documents write it: "Văn phòng Ủy ban nhân dân tỉnh")."""
+    m = re.match(r"(.*?\b(?:tỉnh|thành phố|huyện|quận|thị xã|xã|phường))\b", parent)
+    if m:
+        return m.group(1)
+    m = re.match(r"(Bộ|Tỉnh ủy|Thành ủy|Huyện ủy|Quận ủy|Đảng ủy)\b", parent)
+    return m.group(1) if m else parent
 
 
 def parse_date(y: str | None, m: str | None, d: str | None) -> tuple[str | None, str | None]:
