@@ -384,3 +384,30 @@ def test_labelled_facts_and_the_execution_clause_are_no_tasks():
     assert any(t.startswith("Về công tác tuyên truyền") for t in texts)
     # the execution clause is boilerplate though ";" cut its names apart
     assert not any("chịu trách nhiệm thi hành" in t for t in texts)
+
+
+PLAN_TIME_ON_ITS_OWN_LINE = """\
+ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+TỈNH LÂM ĐỒNG                             Độc lập - Tự do - Hạnh phúc
+Số: 10/KH-UBND                      Lâm Đồng, ngày 10 tháng 1 năm 2026
+
+KẾ HOẠCH
+Phát động phong trào thi đua năm 2026
+
+I. THỜI GIAN THI ĐUA
+1. Thời gian thi đua
+Phong trào thi đua trong năm 2026 và tính đến hết ngày 31/12/2026.
+II. TỔ CHỨC THỰC HIỆN
+1. Sở Văn hóa, Thể thao và Du lịch chủ trì tăng cường tuyên truyền về phong trào thi đua.
+2. Sở Nội vụ tổng hợp, báo cáo kết quả trước ngày 15/02/2027.
+"""
+
+
+def test_plan_time_labelled_on_its_own_line_gives_the_tasks_their_deadline():
+    """ANNOTATION.md: a plan's own time section gives its value to the tasks
+    that state none, here written "1. Thời gian thi đua" with no colon; "đến
+    hết ngày 31/12/2026" is the end of the period (by)."""
+    tasks = {t.text[:10]: t for t in rules(PLAN_TIME_ON_ITS_OWN_LINE).tasks}
+    assert (tasks["Sở Văn hóa"].deadline.kind, tasks["Sở Văn hóa"].deadline.date) == ("by", "2026-12-31")
+    assert tasks["Sở Nội vụ "].deadline.date == "2027-02-15"
+    assert not any(t.startswith("Phong trào") for t in tasks)

@@ -337,6 +337,23 @@ def _label_of(state: WorkingState, item: Item) -> tuple[str, list[Segment]] | No
     return cat, [seg for seg in value if seg.end > seg.start]
 
 
+def _line_label_of(state: WorkingState, item: Item) -> tuple[str, list[Segment]] | None:
+    """A time label alone on the item's first line, its value on the next
+    ("1. Thời gian thi đua" / "Phong trào thi đua … đến hết ngày 31/12/2026"):
+    the plan's own time section written without a colon."""
+    from pipeline.taskmodel import attribute_label
+
+    if len(item.segs) < 2:
+        return None
+    first = collapse(state.fold[item.segs[0].start : item.segs[0].end]).rstrip(" .*_")
+    if not first or len(first.split()) > 6:
+        return None
+    lab = attribute_label(first + ": x")
+    if lab is None or lab[0] != "time" or lab[1] < len(first) + 1:
+        return None
+    return "time", item.segs[1:]
+
+
 def _is_plan_level(state: WorkingState, item: Item) -> bool:
     """A top part of the body (under the root or a section heading), not a task's sub-item."""
     par = item.parent
@@ -350,7 +367,7 @@ def attributes_to_cells(state: WorkingState, root: Item) -> None:
     for item in list(root.iter()):
         if item.kind == "root":
             continue
-        own = _label_of(state, item) if not item.children else None
+        own = (_label_of(state, item) or _line_label_of(state, item)) if not item.children else None
         if own is not None and _is_plan_level(state, item) and own[0] in ("lead", "time"):
             state.plan_attributes.setdefault(own[0], own[1])
             continue
