@@ -31,6 +31,10 @@ CASES = [
     ("hoàn thành trong các năm 2009 và 2010", ("in", "2010")),
     ("thực hiện từ tháng 9/2025 đến tháng 12/2025", ("by", "2025-12")),
     ("Thời gian: tháng 9/2025 - tháng 12/2025", ("by", "2025-12")),
+    ("gửi báo cáo về Văn phòng Chính phủ trong ngày 10 tháng 01 năm 2026", ("by", "2026-01-10")),
+    ("hoàn thành ngay trước thời điểm 30/4/2026", ("by", "2026-04-30")),
+    ("Đến năm 2015, hoàn thành chương trình hỗ trợ", ("by", "2015")),
+    ("trong năm 2026 và tính đến hết ngày 31/12/2026", ("by", "2026-12-31")),
 ]
 
 

@@ -143,7 +143,8 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
             if re.search(r"(?:từ|kể từ|đến|thực hiện từ)\s*(?:ngày)?\s*$", before.rstrip()) and not re.search(r"đến\s*(?:hết\s*)?(?:ngày)?\s*$", before.rstrip()):
                 taken.append((m.start(), m.end()))
                 continue
-            kind = "by" if re.search(r"đến\s*(?:hết\s*)?(?:ngày)?\s*$", before.rstrip()) else "on"
+            # "đến (hết) ngày …", "trong ngày …": due by that day
+            kind = "by" if re.search(r"(?:đến\s*(?:hết\s*)?(?:ngày)?|trong)\s*$", before.rstrip()) else "on"
             out.append({"kind": kind, "date": iso, "at": m.start(), "end": m.end(), "rank": 1})
         taken.append((m.start(), m.end()))
     for m in RELATIVE.finditer(f):
@@ -209,6 +210,10 @@ def phrase_to_deadlines(f: str, issued: str | None, cell: bool = False, context:
         if re.search(r"từ\s+(?:năm\s+)?\d{4}\s*(?:đến|-)\s*(?:hết\s+)?$", before.rstrip() + " "):
             continue  # "từ năm 2021 đến hết năm 2025": a period, not a deadline
         g = m.group(0)
+        if g.startswith("đến ") and re.match(r"\s*,?\s*(?:phải\s+)?hoàn thành", f[m.end() : m.end() + 20]):
+            # "Đến năm 2015, hoàn thành …": due by that year
+            out.append({"kind": "by", "date": _iso(int(m.group("y3") or m.group("y"))), "at": m.start(), "end": m.end(), "rank": 0.8})
+            continue
         if not re.match(r"(?:trong |hoàn thành |đến hết )", g) and not re.search(r"(?:thời gian|hoàn thành|thực hiện)\s*:?\s*$", before) \
                 and not (cell and (_opens(f, m.start()) or opens_cell)):
             continue
