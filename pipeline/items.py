@@ -66,7 +66,7 @@ def section_tables() -> dict[str, list[str]]:
         k: [fold_text(x) for x in data[k]]
         for k in (
             "directive", "narrative", "intro_cues", "boilerplate", "narrative_intro_cues", "fact_labels", "task_cues",
-            "cue_not_assigning_before", "cue_not_assigning_after", "closing_words", "action_verbs", "execution_clause",
+            "cue_not_assigning_before", "cue_not_assigning_after", "closing_words", "action_verbs", "execution_clause", "closing_openers",
         )
     }
 

@@ -276,6 +276,11 @@ class Gazetteer:
                 b = extend_phrase(text, fold, m.end() - 1, end, max_words=12)
             if b <= m.end():
                 continue
+            # the longest name wins: a listed name inside this one ("Ban Công an xã") gives way
+            inner = [x for x in out if a <= x.start and x.end <= b]
+            if inner:
+                out = [x for x in out if x not in inner]
+                taken = [(x.start, x.end) for x in out]
             out.append(Mention(a, b, collapse(text[a:b]), "pattern:" + fold_text(collapse(text[a:b]))))
             taken.append((a, b))
         out.sort(key=lambda m: m.start)

@@ -411,3 +411,25 @@ def test_plan_time_labelled_on_its_own_line_gives_the_tasks_their_deadline():
     assert (tasks["Sở Văn hóa"].deadline.kind, tasks["Sở Văn hóa"].deadline.date) == ("by", "2026-12-31")
     assert tasks["Sở Nội vụ "].deadline.date == "2027-02-15"
     assert not any(t.startswith("Phong trào") for t in tasks)
+
+
+def test_a_closing_paragraph_after_a_numbered_list_does_not_continue_its_last_item():
+    text = """\
+ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+XÃ ĐỨC HỢP                                 Độc lập - Tự do - Hạnh phúc
+Số: 12/TB-UBND                      Đức Hợp, ngày 23 tháng 12 năm 2021
+
+THÔNG BÁO
+Về việc tạm dừng tiếp công dân
+
+1. Tạm dừng hoạt động tiếp công dân tại Trụ sở UBND xã cho đến khi có thông báo mới.
+2. Công chức Văn phòng - Thống kê xã tiếp nhận đơn thư gửi qua bưu điện.
+
+Vậy UBND xã thông báo tới toàn thể cán bộ và nhân dân trong xã biết và thực hiện.
+
+Đề nghị Ban Công an xã thông báo liên tục trên hệ thống truyền thanh xã, thôn.
+"""
+    tasks = rules(text).tasks
+    assert not any("Vậy UBND xã" in t.text or "Ban Công an xã" in t.text for t in tasks if t.id == "2")
+    closing = [t for t in tasks if t.text.startswith("Đề nghị Ban Công an xã")]
+    assert closing and [x.name for x in closing[0].lead] == ["Ban Công an xã"]

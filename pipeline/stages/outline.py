@@ -278,17 +278,22 @@ def _is_list_boundary(state: WorkingState, s: str, current: Item) -> bool:
 
     f = s.lower()
     tables = section_tables()
-    if any(f.startswith(b) or b in f for b in tables["boilerplate"]):
+    if any(f.startswith(b) or b in f for b in tables["boilerplate"]) or _closing_opener(f):
         return True
     if current.kind == "para":
         return True
     return current.kind in ("part", "chapter", "section", "roman", "article") and not current.children
 
 
+def _closing_opener(f: str) -> bool:
+    """A paragraph (lowercased) that opens with a closing formula ("Vậy …", "Trên đây …")."""
+    return any(f.startswith(o) and not f[len(o) : len(o) + 1].isalnum() for o in section_tables()["closing_openers"])
+
+
 def _closes_list(state: WorkingState, s: str) -> bool:
 
     f = s.lower()
-    return any(b in f for b in section_tables()["boilerplate"])
+    return any(b in f for b in section_tables()["boilerplate"]) or _closing_opener(f)
 
 
 def body_ranges(state: WorkingState) -> list[tuple[int, int]]:
