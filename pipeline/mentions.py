@@ -29,8 +29,11 @@ LOCALITY_END = ("tỉnh", "huyện", "xã", "phường", "thành phố", "thị 
 def _naming() -> tuple[re.Pattern[str], list[str], int]:
     data = load("agency_patterns.yaml")
     heads = sorted(data["heads"], key=len, reverse=True)
+    lower_ok = sorted(data.get("heads_lowercase_ok") or [], key=len, reverse=True)
+    alts = "|".join(r"\s+".join(map(re.escape, h.split())) for h in heads)
+    lower = "|".join(r"\s+".join(map(re.escape, h.split())) for h in lower_ok)
     head_rx = re.compile(
-        r"(?<![\w])(?:" + "|".join(r"\s+".join(map(re.escape, h.split())) for h in heads) + r")\s+(?=[A-ZĐÀ-Ỹ])"
+        r"(?<![\w])(?:(?:" + alts + r")\s+(?=[A-ZĐÀ-Ỹ])" + (r"|(?:" + lower + r")\s+(?=[^\W\d_]))" if lower else ")")
     )
     stops = sorted((fold_text(w) for w in data["stop_words"]), key=len, reverse=True)
     return head_rx, stops, int(data["group_qualifier_max_words"])

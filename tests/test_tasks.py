@@ -180,8 +180,11 @@ def test_name_goes_on_over_place_and_number_on_its_line():
         ("Yêu cầu Cục Thuế các tỉnh, thành phố trực thuộc Trung ương báo cáo.", "Cục Thuế các tỉnh, thành phố trực thuộc Trung ương"),
         ("Giao Ngân hàng Nhà nước Việt Nam - Chi nhánh tỉnh Quảng Ngãi chủ trì.", "Ngân hàng Nhà nước Việt Nam - Chi nhánh tỉnh Quảng Ngãi"),
         ("Ngân hàng Chính sách xã hội - Chi nhánh Lào Cai phối hợp.", "Ngân hàng Chính sách xã hội - Chi nhánh Lào Cai"),
+        ("Đề nghị Đài truyền thanh xã thông báo liên tục.", "Đài truyền thanh xã"),
     ]:
         assert name in [m.name for m in g.find(s, fold(s))], s
+    for s in ["Trường hợp có khó khăn, báo cáo.", "Phòng ngừa dịch bệnh."]:
+        assert g.find(s, fold(s)) == [], s
     caps = "SỞ TÀI CHÍNH HƯỚNG DẪN"
     assert all(m.name.upper() != caps for m in g.find(caps, fold(caps)))
 
