@@ -284,8 +284,11 @@ class Gazetteer:
             if inner:
                 out = [x for x in out if x not in inner]
                 taken = [(x.start, x.end) for x in out]
-            out.append(Mention(a, b, collapse(text[a:b]), "pattern:" + fold_text(collapse(text[a:b]))))
-            taken.append((a, b))
+            # "các Công ty Thủy lợi": the plural is part of the name as written
+            plural = re.search(r"(?<!\w)các\s+$", fold[max(start, a - 8) : a])
+            a_name = a - len(plural.group(0)) if plural else a
+            out.append(Mention(a_name, b, written_name(text[a_name:b]), "pattern:" + fold_text(collapse(text[a:b]))))
+            taken.append((a_name, b))
         out.sort(key=lambda m: m.start)
         return out
 

@@ -181,6 +181,7 @@ def test_name_goes_on_over_place_and_number_on_its_line():
         ("Giao Ngân hàng Nhà nước Việt Nam - Chi nhánh tỉnh Quảng Ngãi chủ trì.", "Ngân hàng Nhà nước Việt Nam - Chi nhánh tỉnh Quảng Ngãi"),
         ("Ngân hàng Chính sách xã hội - Chi nhánh Lào Cai phối hợp.", "Ngân hàng Chính sách xã hội - Chi nhánh Lào Cai"),
         ("Đề nghị Đài truyền thanh xã thông báo liên tục.", "Đài truyền thanh xã"),
+        ("Sở Nông nghiệp phối hợp với các Công ty Thủy lợi thực hiện.", "Các Công ty Thủy lợi"),
     ]:
         assert name in [m.name for m in g.find(s, fold(s))], s
     for s in ["Trường hợp có khó khăn, báo cáo.", "Phòng ngừa dịch bệnh."]:
