@@ -12,6 +12,12 @@ import re
 import unicodedata
 from functools import lru_cache
 
+# The uppercase letters, as the body of a regex character class: "A-Z" and every
+# uppercase Latin letter with a mark (À, Đ, Ơ, Ạ … Ỹ). Not "À-Ỹ": that range holds
+# the lowercase letters too (đ, á, ệ are inside it).
+UPPER = "A-Z" + "".join(c for c in map(chr, range(0xC0, 0x1EFA)) if c.isupper() and c.isalpha())
+CAP = "[" + UPPER + "]"  # one uppercase letter
+
 _TONES = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
 _LOOKALIKE = str.maketrans(
     {

@@ -15,6 +15,7 @@ from itertools import accumulate, compress
 from operator import not_
 from typing import Any
 
+from pipeline.folding import CAP
 from pipeline.folding import fold as fold_text
 from pipeline.resources import load
 from pipeline.state import WorkingState
@@ -33,7 +34,7 @@ def _naming() -> tuple[re.Pattern[str], list[str], int]:
     alts = "|".join(r"\s+".join(map(re.escape, h.split())) for h in heads)
     lower = "|".join(r"\s+".join(map(re.escape, h.split())) for h in lower_ok)
     head_rx = re.compile(
-        r"(?<![\w])(?:(?:" + alts + r")\s+(?=[A-ZĐÀ-Ỹ])" + (r"|(?:" + lower + r")\s+(?=[^\W\d_]))" if lower else ")")
+        r"(?<![\w])(?:(?:" + alts + r")\s+(?=" + CAP + ")" + (r"|(?:" + lower + r")\s+(?=[^\W\d_]))" if lower else ")")
     )
     stops = sorted((fold_text(w) for w in data["stop_words"]), key=len, reverse=True)
     return head_rx, stops, int(data["group_qualifier_max_words"])
@@ -384,7 +385,7 @@ def locality_after(text: str, fold: str, e: int, end: int, province_level: bool)
             if fold.startswith(n, p) and not fold[p + len(n) : p + len(n) + 1].isalpha():
                 return p + len(n)
         return None
-    w = re.match(r"(?:[A-ZĐÀ-Ỹ][\wà-ỹ]*)(?:[ \t]+[A-ZĐÀ-Ỹ][\wà-ỹ]*){0,3}", text[p:end])
+    w = re.match(CAP + r"\w*(?:[ \t]+" + CAP + r"\w*){0,3}", text[p:end])
     return p + w.end() if w else None
 
 
@@ -405,6 +406,8 @@ OBJECT_BEFORE = re.compile(
 CUE_BEFORE = re.compile(
     r"(?:^|[\s,;:(])(?:giao(?: cho)?|đề nghị|yêu cầu|phân công|trách nhiệm của)\s*:?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu)?\s*(?:các)?\s*$"
 )
+# a decision's execution clause: "3. Gửi cho Kho bạc Nhà nước … để thu tiền phạt" names who acts on it
+SEND_TO_OPENING = re.compile(r"(?:^|[.;:]\s)\s*[-+*•]?\s*(?:gửi cho|giao cho)\s*(?:các)?\s*$")
 LEAD_VERB_AFTER = re.compile(r"^\s*(?:\([^)]{0,40}\)\s*)?(?:là cơ quan )?(?:chủ trì|có trách nhiệm|chịu trách nhiệm|là đầu mối)")
 SENT_START = re.compile(r"(?:[.;:!?]\s|^\x00)\s*[-+*•]?\s*(?:\d+[.)]|[a-zđ]\))?\s*(?:thủ trưởng|giám đốc|chủ tịch|lãnh đạo|người đứng đầu|đồng chí)?\s*(?:các\s+)?$")
 

@@ -437,3 +437,18 @@ Vậy UBND xã thông báo tới toàn thể cán bộ và nhân dân trong xã 
     assert not any("Vậy UBND xã" in t.text or "Ban Công an xã" in t.text for t in tasks if t.id == "2")
     closing = [t for t in tasks if t.text.startswith("Đề nghị Ban Công an xã")]
     assert closing and [x.name for x in closing[0].lead] == ["Ban Công an xã"]
+
+
+def test_a_lowercase_marked_word_is_no_capital():
+    """'đ', 'á', 'ệ' lie inside the range À-Ỹ: a place name does not run on over 'để'."""
+    import re
+
+    from pipeline.folding import CAP, fold
+    from pipeline.mentions import default_gazetteer
+
+    assert not re.match(CAP, "đ") and not re.match(CAP, "ệ") and re.match(CAP, "Đ") and re.match(CAP, "Ệ")
+    g = default_gazetteer()
+    s = "Gửi cho Ủy ban nhân dân huyện Tư Nghĩa để biết và phối hợp thực hiện."
+    assert [m.name for m in g.find(s, fold(s))] == ["Ủy ban nhân dân huyện Tư Nghĩa"]
+    doc = rules("QUYẾT ĐỊNH\nĐiều 3. Quyết định này được:\n1. Gửi cho Kho bạc Nhà nước Quảng Ngãi để thu tiền phạt.\n")
+    assert [x.name for t in doc.tasks for x in t.lead] == ["Kho bạc Nhà nước Quảng Ngãi"]

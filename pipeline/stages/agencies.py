@@ -16,6 +16,7 @@ from pipeline.mentions import (
     CUE_BEFORE,
     LEAD_VERB_AFTER,
     OBJECT_BEFORE,
+    SEND_TO_OPENING,
     SENT_START,
     SPEAKER_AFTER,
     SUPPORT_CUE,
@@ -87,7 +88,9 @@ def roles_in(text: str, fold: str, a: int, b: int, mentions: list[Mention]) -> t
         role = None
         if SUPPORT_CUE.search(before):
             role = "support"
-        elif CUE_BEFORE.search(before) and _cue_opens_clause(fold, a, at) or LEAD_VERB_AFTER.match(after):
+        elif CUE_BEFORE.search(before) and _cue_opens_clause(fold, a, at) or LEAD_VERB_AFTER.match(after) or (
+            SEND_TO_OPENING.search(before) and re.match(r"[^.;]{0,120}?\sđể\s", fold[m.end : min(b, m.end + 130)] + " ")
+        ):
             role = "lead"
         elif _sentence_start(fold, a, at) and not SPEAKER_AFTER.match(after):
             role = "lead" if not OBJECT_BEFORE.search(before) else None

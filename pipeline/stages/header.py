@@ -8,7 +8,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from pipeline.folding import caps_share
+from pipeline.folding import CAP, caps_share
 from pipeline.folding import fold as fold_text
 from pipeline.resources import load
 from pipeline.stage import Stage
@@ -251,7 +251,7 @@ class Header(Stage):
             if dm.group("place"):
                 raw_pl = view.s[dm.start("place") : dm.end("place")]
                 # the place: the capitalised words right before ", ngày"
-                pm = re.search(r"(?:(?<=\s)|^)((?:[A-ZĐÀ-Ỹ][\w.]*(?:-[A-ZĐÀ-Ỹ]?[\w]*)*\s*){1,5})[\s*_|]*$", raw_pl)
+                pm = re.search(r"(?:(?<=\s)|^)((?:" + CAP + r"[\w.]*(?:-" + CAP + r"?[\w]*)*\s*){1,5})[\s*_|]*$", raw_pl)
                 if pm:
                     pl = collapse(pm.group(1).strip(" *_|,"))
                     a0 = dm.start("place") + pm.start(1)

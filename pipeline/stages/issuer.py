@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from pipeline.folding import CAP
 from pipeline.folding import fold as fold_text
 from pipeline.stage import Stage
 from pipeline.state import WorkingState
@@ -29,7 +30,7 @@ def province_of(state: WorkingState) -> str | None:
     if place and fold_text(place) in names:
         return place
     counts: Counter[str] = Counter()
-    for m in re.finditer(r"tỉnh\s+([A-ZĐÀ-Ỹ][\wà-ỹ]*(?:\s+[A-ZĐÀ-Ỹ][\wà-ỹ]*){0,2})", state.text):
+    for m in re.finditer(r"tỉnh\s+(" + CAP + r"\w*(?:\s+" + CAP + r"\w*){0,2})", state.text):
         cand = fold_text(m.group(1))
         for n in names:
             if cand.startswith(n):

@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 from pipeline.errors import InputError
-from pipeline.folding import fold
+from pipeline.folding import CAP, fold
 from pipeline.stage import Stage
 from pipeline.state import Line, WorkingState
 from pipeline.textview import Segment
@@ -39,12 +39,12 @@ def clean_text(raw: str) -> str:
 LONG_LINE = 300
 _SPLIT_BEFORE = re.compile(
     r"(?<=\S)\s+(?=(?:CỘNG HÒA XÃ HỘI|CỘNG HOÀ XÃ HỘI|Độc lập\s*-|ĐẢNG CỘNG SẢN|Số\s*:|V/v\b|Kính gửi|Nơi nhận"
-    r"|(?:[IVX]{1,4}|\d{1,2})\.\s+[A-ZĐÀ-Ỹ]|[a-zđ]\)\s|[-–+]\s+[A-ZĐÀ-Ỹ]))"
-    r"|(?<=VIỆT NAM)\s+(?=[A-ZĐÀ-Ỹ]{2,})|(?<=Hạnh phúc)\s+"
-    r"|(?<=[.;:])\s+(?=[A-ZĐÀ-Ỹ])"
+    r"|(?:[IVX]{1,4}|\d{1,2})\.\s+" + CAP + r"|[a-zđ]\)\s|[-–+]\s+" + CAP + r"))"
+    r"|(?<=VIỆT NAM)\s+(?=" + CAP + r"{2,})|(?<=Hạnh phúc)\s+"
+    r"|(?<=[.;:])\s+(?=" + CAP + r")"
 )
 _FLAT_HEADER = re.compile(r"CỘNG HÒA XÃ HỘI|CỘNG HOÀ XÃ HỘI|Kính gửi|ĐẢNG CỘNG SẢN")
-_PLACE_DATE_AT = re.compile(r"(?<=\s)((?:[A-ZĐÀ-Ỹ][\w-]*\s){0,3}[A-ZĐÀ-Ỹ][\w-]*),\s*ngày\s*\d")
+_PLACE_DATE_AT = re.compile(r"(?<=\s)((?:" + CAP + r"[\w-]*\s){0,3}" + CAP + r"[\w-]*),\s*ngày\s*\d")
 
 
 def reflow(text: str, start: int, end: int) -> list[tuple[int, int]]:

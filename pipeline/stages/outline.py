@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.folding import letter_counts
+from pipeline.folding import CAP, letter_counts
 from pipeline.items import BULLETS, HEADING_KINDS, Item, section_tables
 from pipeline.stage import Stage
 from pipeline.state import Line, WorkingState
@@ -20,7 +20,7 @@ MARKERS: list[tuple[str, re.Pattern[str]]] = [
     ("chapter", re.compile(r"^(?:Chương|CHƯƠNG)\s+(?P<label>[IVXLC]+|\d+)\b\s*[.:]?\s*")),
     ("section", re.compile(r"^(?:Mục|MỤC)\s+(?P<label>[IVXLC]+|\d+)\s*[.:]\s*")),
     ("article", re.compile(r"^(?:Điều|ĐIỀU)\s+(?P<label>\d+)\s*[.:]\s*")),
-    ("roman", re.compile(r"^(?P<label>[IVX]{1,5})\s*[.)]\s+|^(?P<label2>[IVX]{1,5})\.(?=[A-ZĐÀ-Ỹ])")),
+    ("roman", re.compile(r"^(?P<label>[IVX]{1,5})\s*[.)]\s+|^(?P<label2>[IVX]{1,5})\.(?=" + CAP + ")")),
     ("num3", re.compile(r"^(?P<label>\d{1,2}\.\d{1,2}\.\d{1,2})\.?\s*(?=\D)")),
     ("num2", re.compile(r"^(?P<label>\d{1,2}\.\d{1,2})\.?\s*(?=[^\d/])")),
     ("num", re.compile(r"^(?P<label>\d{1,2})\s*[.)]\s*(?=[^\d\s/.]|\s+\D)")),

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from pipeline.folding import CAP, letter_counts
 from pipeline.folding import fold as fold_text
-from pipeline.folding import letter_counts
 from pipeline.items import HEADING_KINDS, Item, intro_before, item_fold, item_text, section_tables
 from pipeline.mentions import LEAD_VERB_AFTER, SPEAKER_AFTER, addressee_only, mentions_in
 from pipeline.stage import Stage
@@ -288,7 +288,7 @@ def split_sentences(view: View) -> list[tuple[int, int]]:
     """Sentence spans inside an item's joined text."""
     out: list[tuple[int, int]] = []
     start = 0
-    for m in re.finditer(r"(?<=[.;])[*_]*\s+[*_]*(?=[A-ZĐÀ-Ỹ])", view.s):
+    for m in re.finditer(r"(?<=[.;])[*_]*\s+[*_]*(?=" + CAP + ")", view.s):
         out.append((start, m.start()))
         start = m.end()
     out.append((start, len(view.s)))
