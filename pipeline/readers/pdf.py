@@ -27,6 +27,7 @@ from pipeline.errors import InputError
 from pipeline.readers import RawText
 from pipeline.readers.glyphs import repair_glyphs
 from pipeline.readers.ocr import OCR_DPI, OcrUnavailable, ocr_images
+from pipeline.readers.pdf_grid import Word, may_hold_task_table
 from pipeline.readers.quality import PageQuality, page_quality, rejection_reason, trust_text_layer
 from pipeline.readers.stamps import (
     StampBlock,
@@ -224,9 +225,18 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[tuple[list[StampBlock], list[float]]]:
-    """Per page from ``first`` to ``last`` (1-based; None: the end): (signature-stamp
-    blocks, tops of all text rows) from ``pdftotext -bbox-layout``."""
+@dataclass(frozen=True)
+class PageBoxes:
+    """What ``pdftotext -bbox-layout`` says about one page."""
+
+    stamps: list[StampBlock]  # signature-stamp blocks
+    rows: list[float]  # tops of all text rows
+    words: list[Word]  # every word with its box
+
+
+def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[PageBoxes]:
+    """Per page from ``first`` to ``last`` (1-based; None: the end): its signature-stamp
+    blocks, row tops and words from ``pdftotext -bbox-layout``."""
     if not shutil.which("pdftotext"):  # pragma: no cover
         return []
     pages_args = ["-f", str(first)] + (["-l", str(last)] if last is not None else [])
@@ -236,12 +246,13 @@ def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[tup
         root = ET.fromstring(xml)
     except ET.ParseError:
         return []
-    pages: list[tuple[list[StampBlock], list[float]]] = []
+    pages: list[PageBoxes] = []
     for page in root.iter():
         if _local(page.tag) != "page":
             continue
         stamps: list[StampBlock] = []
         tops: list[float] = []
+        page_words: list[Word] = []
         for block in page.iter():
             if _local(block.tag) != "block":
                 continue
@@ -250,7 +261,12 @@ def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[tup
             for line in block:
                 if _local(line.tag) != "line":
                     continue
-                words = [unicodedata.normalize("NFC", w.text or "") for w in line if _local(w.tag) == "word"]
+                boxes = [w for w in line if _local(w.tag) == "word"]
+                words = [unicodedata.normalize("NFC", w.text or "") for w in boxes]
+                page_words.extend(
+                    Word(text, float(w.get("xMin", 0)), float(w.get("yMin", 0)), float(w.get("xMax", 0)), float(w.get("yMax", 0)))
+                    for text, w in zip(words, boxes, strict=True)
+                )
                 if words:
                     lines.append(" ".join(words))
                     line_tops.append(float(line.get("yMin", 0)))
@@ -270,7 +286,7 @@ def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[tup
         for t in sorted(tops):
             if not rows or t - rows[-1] > 1.5:
                 rows.append(t)
-        pages.append((stamps, rows))
+        pages.append(PageBoxes(stamps, rows, page_words))
     return pages
 
 
@@ -349,7 +365,9 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
 
     The word boxes (``pdftotext -bbox-layout``, a second pass over the file) are read
     only for the pages that may hold a signature stamp or a ruled task table, and
-    pdfplumber's table finder only runs where the page's path objects could draw one.
+    pdfplumber's table finder only runs where the page's path objects draw a grid with
+    a task table's header row in it (pdf_grid.py), or a task table may go on from the
+    page before.
     """
     n = len(doc)
     layouts = layout_pages(path, n)
@@ -363,7 +381,7 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
         if may_hold_signature(layouts[i]) or table:
             need_boxes.append(i)
         prev_table = table
-    blocks: dict[int, tuple[list[StampBlock], list[float]]] = {}
+    blocks: dict[int, PageBoxes] = {}
     if need_boxes:
         first, last = need_boxes[0], need_boxes[-1]
         for k, page_blocks in enumerate(word_blocks(path, first + 1, last + 1)):
@@ -371,12 +389,15 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
     result = []
     columns: int | None = None  # of the task table on the page before
     for i in range(n):
-        stamps, rows = blocks.get(i, ([], []))
+        boxes = blocks.get(i, PageBoxes([], [], []))
+        stamps, rows = boxes.stamps, boxes.rows
         text = layouts[i]
         if (_HEADER_WORDS.search(text) or columns) and rows and not stamps and objects[i].may_hold_table:
             # a task table's header in the layout text (or one going on from the page
-            # before): read the ruled table as rows
-            tables = ruled_task_tables(path, i, columns)
+            # before): read the ruled table as rows, with pdfplumber where pdfium's
+            # grid shows a header row of a task table (or one may go on here)
+            go_on = columns is not None
+            tables = ruled_task_tables(path, i, columns) if go_on or may_hold_task_table(doc[i], boxes.words) else []
             columns = tables[-1][2][-1].count("|") - 1 if tables else None
             if tables:
                 text = tables_to_markdown(text, rows, tables)
