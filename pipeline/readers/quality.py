@@ -114,7 +114,7 @@ def token_verdict(token: str) -> bool | None:
 
 # web and e-mail addresses are words of no language: not judged ("Website ... : http://tphem.gdt.gov.vn/wps/portal"
 # on a short last page made its text layer fail the check and go to OCR)
-_ADDRESS = re.compile(r"(?i)(?:\bhttps?://|\bwww\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ADDRESS = re.compile(r"(?i)(?:\bhttps?://|\bwww\.)\S+|(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+")
 
 
 def text_validity(text: str) -> tuple[float, int]:
