@@ -261,9 +261,9 @@ class PageBoxes:
     words: list[Word]  # every word with its box
 
 
-def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[PageBoxes]:
+def word_blocks(path: Path, first: int = 1, last: int | None = None, with_words: bool = True) -> list[PageBoxes]:
     """Per page from ``first`` to ``last`` (1-based; None: the end): its signature-stamp
-    blocks, row tops and words from ``pdftotext -bbox-layout``."""
+    blocks, row tops and (``with_words``) words from ``pdftotext -bbox-layout``."""
     if not shutil.which("pdftotext"):  # pragma: no cover
         return []
     pages_args = ["-f", str(first)] + (["-l", str(last)] if last is not None else [])
@@ -290,10 +290,11 @@ def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[Pag
                     continue
                 boxes = [w for w in line if _local(w.tag) == "word"]
                 words = [unicodedata.normalize("NFC", w.text or "") for w in boxes]
-                page_words.extend(
-                    Word(text, float(w.get("xMin", 0)), float(w.get("yMin", 0)), float(w.get("xMax", 0)), float(w.get("yMax", 0)))
-                    for text, w in zip(words, boxes, strict=True)
-                )
+                if with_words:
+                    page_words.extend(
+                        Word(text, float(w.get("xMin", 0)), float(w.get("yMin", 0)), float(w.get("xMax", 0)), float(w.get("yMax", 0)))
+                        for text, w in zip(words, boxes, strict=True)
+                    )
                 if words:
                     lines.append(" ".join(words))
                     line_tops.append(float(line.get("yMin", 0)))
@@ -400,6 +401,7 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
     layouts = layout_pages(path, n)
     objects: list[PageObjects] = []
     need_boxes: list[int] = []
+    need_words = False  # the words of a page whose ruled grid is checked for a task table
     prev_table = False  # the page before may hold a task table that goes on here
     for i in range(n):
         header = bool(_HEADER_WORDS.search(layouts[i]))
@@ -407,11 +409,12 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
         table = (header or prev_table) and objects[i].may_hold_table
         if may_hold_signature(layouts[i]) or table:
             need_boxes.append(i)
+        need_words |= table
         prev_table = table
     blocks: dict[int, PageBoxes] = {}
     if need_boxes:
         first, last = need_boxes[0], need_boxes[-1]
-        for k, page_blocks in enumerate(word_blocks(path, first + 1, last + 1)):
+        for k, page_blocks in enumerate(word_blocks(path, first + 1, last + 1, with_words=need_words)):
             blocks[first + k] = page_blocks
     result = []
     columns: int | None = None  # of the task table on the page before
