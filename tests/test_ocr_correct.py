@@ -54,3 +54,17 @@ def test_a_marked_word_that_already_forms_a_word_or_is_a_function_word_stays():
         "kỷ luật, kỷ cương",  # right already
     ]:
         assert correct_ocr_tones(text) == (text, 0), text
+
+
+def test_folding_all_entries_at_once_is_folding_each() -> None:
+    """The word list is folded in one pass (ocr_correct._fold_all): the same set as
+    one fold per entry, on Viet74K itself and on entries where fold looks at the
+    word's end or onset (tone placement oà/uý, 'quý') or a lowercase that grows (İ)."""
+    from pipeline.folding import fold
+    from pipeline.ocr_correct import _fold_all
+    from pipeline.readers.diacritics import _lexicon as viet74k
+
+    syllables, pairs = viet74k()
+    tricky = frozenset({"hoà bình", "thuý", "quý", "khoẻ", "İstanbul", "HOÀ", "oà", ""})
+    for items in (syllables, pairs, tricky, frozenset({"hoà\nbình", "quý"}), frozenset()):
+        assert _fold_all(items) == frozenset(fold(x) for x in items)

@@ -212,3 +212,24 @@ def test_ruled_task_table_in_a_text_pdf_gives_one_task_per_row(tmp_path: Path) -
     assert (rows["2"].deadline.kind, rows["2"].deadline.date) == ("in", "2026-09")
     assert [a.name for a in rows["2"].support] == ["UBND các xã, phường"]
     assert rows["3"].text == "Tập huấn kỹ năng số cho cán bộ, công chức cấp xã"
+
+
+@pytest.mark.parametrize(("name", "page", "bare"), [("295.pdf", 3, True), ("282.pdf", 2, False), ("295.pdf", 2, False), ("114.pdf", 1, False)])
+def test_page_number_only_pages(name: str, page: int, bare: bool) -> None:
+    """295.pdf's last page draws only its page number "3"; 282.pdf page 2 has no text
+    layer but draws its text otherwise, so OCR has something to read there."""
+    path = DOCS / name
+    doc = open_pdf(path)
+    try:
+        pages = read_text_layer(path, doc)
+    finally:
+        doc.close()
+    assert pages[page - 1].page_number_only is bare
+
+
+def test_295_page_number_page_is_not_ocred() -> None:
+    """Regression: 295.pdf page 3 (only "3") was OCRed, 1.2 CPU-s for no text."""
+    raw = read_file(DOCS / "295.pdf", ocr=False)
+    assert not raw.ocr
+    assert not any(code.startswith("ocr") for code, _ in raw.warnings)
+    assert raw.text.split("\f")[2].strip() == "3"

@@ -213,3 +213,20 @@ def test_no_arrival_stamp() -> None:
 )
 def test_cer(ref: str, hyp: str, value: float) -> None:
     assert cer(ref, hyp) == pytest.approx(value)
+
+
+def test_web_and_mail_addresses_are_not_judged() -> None:
+    """Regression (the bench's text PDF laid out from 298): a last page holding the
+    signer and the tax office's website failed the check (42% valid, 8 of its 19
+    judged tokens the pieces of one URL) and went to OCR; without the address it
+    passes (8 of 12), as a born-digital page whose words are Vietnamese should."""
+    page = "*. Sue Nguyên Nam Bình\n\nWebsite Cuc thué thanh phố Hồ Chí Minh : http://tphem.gdt.gov.vn/wps/portal\n"
+    validity, judged = text_validity(page)
+    assert judged == 12 and validity == pytest.approx(8 / 12)
+    assert trust_text_layer(page_quality(page, 96.0, 0.0))
+    assert text_validity("Liên hệ: vanthu@angiang.gov.vn, www.angiang.gov.vn") == text_validity("Liên hệ:")
+
+
+def test_an_address_does_not_save_a_garbled_layer() -> None:
+    validity, _ = text_validity(GARBLED_OCR + " https://example.gov.vn/a/b")
+    assert validity == text_validity(GARBLED_OCR)[0]

@@ -27,6 +27,7 @@ from pipeline.errors import InputError
 from pipeline.readers import RawText
 from pipeline.readers.glyphs import repair_glyphs
 from pipeline.readers.ocr import OCR_DPI, OcrUnavailable, ocr_images
+from pipeline.readers.pdf_grid import Word, may_hold_task_table
 from pipeline.readers.quality import PageQuality, page_quality, rejection_reason, trust_text_layer
 from pipeline.readers.stamps import (
     StampBlock,
@@ -37,7 +38,7 @@ from pipeline.readers.stamps import (
     signature_meta,
     strip_arrival_stamp,
 )
-from pipeline.readers.task_tables import join_continued_tables
+from pipeline.readers.task_tables import PAGE_MARK, join_continued_tables
 
 PDFTOTEXT_TIMEOUT_S = 120
 LOW_CONFIDENCE = 0.6
@@ -51,6 +52,7 @@ class PageText:
     stamps: list[StampBlock]
     quality: PageQuality
     glyph_repairs: int
+    page_number_only: bool = False  # draws nothing but a page number: nothing for OCR to read
 
 
 def open_pdf(path: Path) -> pdfium.PdfDocument:
@@ -91,6 +93,7 @@ class PageObjects:
     v_edges: int  # ... vertical ones
     width: float  # page size in points
     height: float
+    drawings: int = 0  # objects of the page other than text (images, paths, forms, shadings)
 
     @property
     def may_hold_table(self) -> bool:
@@ -160,14 +163,15 @@ def scan_page(page: pdfium.PdfPage, edges: bool = False) -> PageObjects:
     width, height = page.get_size()
     area = max(1.0, width * height)
     covered = 0.0
-    texts = hidden = h_edges = v_edges = 0
+    texts = hidden = h_edges = v_edges = drawings = 0
     left, bottom, right, top = ctypes.c_float(), ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
 
     def walk(parent: object, count: object, get: object, level: int, outer: Linear | None) -> None:
-        nonlocal covered, texts, hidden, h_edges, v_edges
+        nonlocal covered, texts, hidden, h_edges, v_edges, drawings
         for i in range(count(parent)):  # type: ignore[operator]
             obj = get(parent, i)  # type: ignore[operator]
             kind = pdfium_c.FPDFPageObj_GetType(obj)
+            drawings += level == 0 and kind != _TEXT
             if kind == _IMAGE and level < _BOUNDS_DEPTH:
                 if pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
                     w = max(0.0, min(right.value, width) - max(left.value, 0.0))
@@ -187,7 +191,31 @@ def scan_page(page: pdfium.PdfPage, edges: bool = False) -> PageObjects:
                 )
 
     walk(page.raw, pdfium_c.FPDFPage_CountObjects, pdfium_c.FPDFPage_GetObject, 0, (1.0, 0.0, 0.0, 1.0))
-    return PageObjects(min(1.0, covered / area), hidden / texts if texts else 0.0, h_edges, v_edges, width, height)
+    return PageObjects(
+        min(1.0, covered / area), hidden / texts if texts else 0.0, h_edges, v_edges, width, height, drawings
+    )
+
+
+_PAGE_NUMBER_CHARS = frozenset("0123456789-– \t\r\n")
+
+
+def page_number_only(page: pdfium.PdfPage, layout: str, objects: PageObjects) -> bool:
+    """A page that draws nothing but a page number ("3", "- 3 -"): no image, no path,
+    and every glyph of its text objects (pdfium's text page, so a glyph pdftotext could
+    not map counts too) a digit, dash or space. OCR has nothing more to read there
+    (295.pdf page 3: the OCR of its "3" read nothing, for 1.2 CPU-s)."""
+    if objects.drawings or objects.image_fraction or not PAGE_MARK.fullmatch(layout.strip()):
+        return False
+    text = pdfium_c.FPDFText_LoadPage(page.raw)
+    if not text:
+        return False
+    try:
+        n = pdfium_c.FPDFText_CountChars(text)
+        return n > 0 and all(
+            (code := pdfium_c.FPDFText_GetUnicode(text, k)) and chr(code) in _PAGE_NUMBER_CHARS for k in range(n)
+        )
+    finally:
+        pdfium_c.FPDFText_ClosePage(text)
 
 
 def _run_pdftotext(path: Path, *args: str) -> str:
@@ -224,9 +252,18 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[tuple[list[StampBlock], list[float]]]:
-    """Per page from ``first`` to ``last`` (1-based; None: the end): (signature-stamp
-    blocks, tops of all text rows) from ``pdftotext -bbox-layout``."""
+@dataclass(frozen=True)
+class PageBoxes:
+    """What ``pdftotext -bbox-layout`` says about one page."""
+
+    stamps: list[StampBlock]  # signature-stamp blocks
+    rows: list[float]  # tops of all text rows
+    words: list[Word]  # every word with its box
+
+
+def word_blocks(path: Path, first: int = 1, last: int | None = None, with_words: bool = True) -> list[PageBoxes]:
+    """Per page from ``first`` to ``last`` (1-based; None: the end): its signature-stamp
+    blocks, row tops and (``with_words``) words from ``pdftotext -bbox-layout``."""
     if not shutil.which("pdftotext"):  # pragma: no cover
         return []
     pages_args = ["-f", str(first)] + (["-l", str(last)] if last is not None else [])
@@ -236,12 +273,13 @@ def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[tup
         root = ET.fromstring(xml)
     except ET.ParseError:
         return []
-    pages: list[tuple[list[StampBlock], list[float]]] = []
+    pages: list[PageBoxes] = []
     for page in root.iter():
         if _local(page.tag) != "page":
             continue
         stamps: list[StampBlock] = []
         tops: list[float] = []
+        page_words: list[Word] = []
         for block in page.iter():
             if _local(block.tag) != "block":
                 continue
@@ -250,7 +288,13 @@ def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[tup
             for line in block:
                 if _local(line.tag) != "line":
                     continue
-                words = [unicodedata.normalize("NFC", w.text or "") for w in line if _local(w.tag) == "word"]
+                boxes = [w for w in line if _local(w.tag) == "word"]
+                words = [unicodedata.normalize("NFC", w.text or "") for w in boxes]
+                if with_words:
+                    page_words.extend(
+                        Word(text, float(w.get("xMin", 0)), float(w.get("yMin", 0)), float(w.get("xMax", 0)), float(w.get("yMax", 0)))
+                        for text, w in zip(words, boxes, strict=True)
+                    )
                 if words:
                     lines.append(" ".join(words))
                     line_tops.append(float(line.get("yMin", 0)))
@@ -270,7 +314,7 @@ def word_blocks(path: Path, first: int = 1, last: int | None = None) -> list[tup
         for t in sorted(tops):
             if not rows or t - rows[-1] > 1.5:
                 rows.append(t)
-        pages.append((stamps, rows))
+        pages.append(PageBoxes(stamps, rows, page_words))
     return pages
 
 
@@ -349,12 +393,15 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
 
     The word boxes (``pdftotext -bbox-layout``, a second pass over the file) are read
     only for the pages that may hold a signature stamp or a ruled task table, and
-    pdfplumber's table finder only runs where the page's path objects could draw one.
+    pdfplumber's table finder only runs where the page's path objects draw a grid with
+    a task table's header row in it (pdf_grid.py), or a task table may go on from the
+    page before.
     """
     n = len(doc)
     layouts = layout_pages(path, n)
     objects: list[PageObjects] = []
     need_boxes: list[int] = []
+    need_words = False  # the words of a page whose ruled grid is checked for a task table
     prev_table = False  # the page before may hold a task table that goes on here
     for i in range(n):
         header = bool(_HEADER_WORDS.search(layouts[i]))
@@ -362,21 +409,25 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
         table = (header or prev_table) and objects[i].may_hold_table
         if may_hold_signature(layouts[i]) or table:
             need_boxes.append(i)
+        need_words |= table
         prev_table = table
-    blocks: dict[int, tuple[list[StampBlock], list[float]]] = {}
+    blocks: dict[int, PageBoxes] = {}
     if need_boxes:
         first, last = need_boxes[0], need_boxes[-1]
-        for k, page_blocks in enumerate(word_blocks(path, first + 1, last + 1)):
+        for k, page_blocks in enumerate(word_blocks(path, first + 1, last + 1, with_words=need_words)):
             blocks[first + k] = page_blocks
     result = []
     columns: int | None = None  # of the task table on the page before
     for i in range(n):
-        stamps, rows = blocks.get(i, ([], []))
+        boxes = blocks.get(i, PageBoxes([], [], []))
+        stamps, rows = boxes.stamps, boxes.rows
         text = layouts[i]
         if (_HEADER_WORDS.search(text) or columns) and rows and not stamps and objects[i].may_hold_table:
             # a task table's header in the layout text (or one going on from the page
-            # before): read the ruled table as rows
-            tables = ruled_task_tables(path, i, columns)
+            # before): read the ruled table as rows, with pdfplumber where pdfium's
+            # grid shows a header row of a task table (or one may go on here)
+            go_on = columns is not None
+            tables = ruled_task_tables(path, i, columns) if go_on or may_hold_task_table(doc[i], boxes.words) else []
             columns = tables[-1][2][-1].count("|") - 1 if tables else None
             if tables:
                 text = tables_to_markdown(text, rows, tables)
@@ -389,7 +440,8 @@ def read_text_layer(path: Path, doc: pdfium.PdfDocument) -> list[PageText]:
         fraction = objects[i].image_fraction
         hidden = objects[i].hidden_fraction if fraction >= 0.5 else 0.0
         quality = page_quality(text, width * height / 72 / 72, fraction, hidden)
-        result.append(PageText(text, stamps, quality, repairs))
+        bare = quality.judged == 0 and page_number_only(doc[i], text, objects[i])
+        result.append(PageText(text, stamps, quality, repairs, bare))
     return result
 
 
@@ -465,7 +517,9 @@ def read_pdf(
             )
 
         texts = [p.layout for p in pages]
-        to_ocr = [i for i, p in enumerate(pages) if not trust_text_layer(p.quality, force_ocr)]
+        to_ocr = [
+            i for i, p in enumerate(pages) if not trust_text_layer(p.quality, force_ocr) and not p.page_number_only
+        ]
         rejected = [i for i in to_ocr if pages[i].quality.judged > 0]
         if rejected:
             detail = "; ".join(f"page {i + 1}: {rejection_reason(pages[i].quality, force_ocr)}" for i in rejected)

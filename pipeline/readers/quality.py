@@ -112,10 +112,16 @@ def token_verdict(token: str) -> bool | None:
     return False
 
 
+# web and e-mail addresses are words of no language: not judged ("Website ... : http://tphem.gdt.gov.vn/wps/portal"
+# on a short last page made its text layer fail the check and go to OCR)
+_ADDRESS = re.compile(r"(?i)(?:\bhttps?://|\bwww\.)\S+|(?<![\w.+-])[\w.+-]++@[\w-]+(?:\.[\w-]+)+")
+
+
 def text_validity(text: str) -> tuple[float, int]:
-    """Share of judged tokens that are valid syllables, and the number judged."""
+    """Share of judged tokens that are valid syllables, and the number judged
+    (web and e-mail addresses are left out)."""
     good = bad = 0
-    for token in _TOKEN_SPLIT.split(unicodedata.normalize("NFC", text)):
+    for token in _TOKEN_SPLIT.split(_ADDRESS.sub(" ", unicodedata.normalize("NFC", text))):
         verdict = token_verdict(token)
         if verdict is True:
             good += 1
@@ -150,7 +156,7 @@ def page_quality(
 ) -> PageQuality:
     """Score a page's text layer. ``page_sqin`` is the page area in square inches."""
     validity, judged = text_validity(text)
-    chars = sum(1 for ch in text if not ch.isspace())
+    chars = len("".join(text.split()))  # characters but white space (str.split splits on str.isspace)
     if image_fraction < 0.3:
         coverage = 1.0 if chars else 0.0  # born-digital page: any amount of text is the page
     else:
