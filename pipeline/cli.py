@@ -102,6 +102,9 @@ def extract(
     force_ocr: Annotated[
         bool, typer.Option("--force-ocr", metavar="", help="OCR scanned PDF pages even when their text layer (another program's OCR) passes the quality check; with --force to redo earlier outputs")
     ] = False,
+    ocr_engine: Annotated[
+        str | None, typer.Option("--ocr", metavar="ENGINE", help="OCR engine for scans and photos: tesseract (default, $CONGVAN_OCR_ENGINE) or trueocr (pip install \"congvan[trueocr]\"); with --force to redo earlier outputs")
+    ] = None,
     engine: Annotated[
         str, typer.Option("--engine", metavar="ENGINE", help="local (worker processes here) or dask (a Dask cluster: pip install \"congvan[dask]\")")
     ] = "local",
@@ -138,6 +141,14 @@ def extract(
         os.environ["CONGVAN_MAX_CHARS"] = str(max_chars)
     if force_ocr:
         os.environ["CONGVAN_FORCE_OCR"] = "1"
+    if ocr_engine is not None:
+        from pipeline.readers.ocr_engines import ENGINE_ENV, engine_problem
+
+        problem = engine_problem(ocr_engine)
+        if problem:
+            print(f"congvan: --ocr {ocr_engine}: {problem}", file=sys.stderr)
+            raise typer.Exit(EXIT_USAGE)
+        os.environ[ENGINE_ENV] = ocr_engine.strip().lower()  # read by the readers here and in the workers
     try:
         memory_mb = parse_megabytes(max_memory) if max_memory is not None else None
     except LimitValueError as e:

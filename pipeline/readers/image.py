@@ -11,6 +11,7 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from pipeline.errors import InputError
 from pipeline.readers import RawText
 from pipeline.readers.ocr import OcrUnavailable, max_page_pixels, ocr_images
+from pipeline.readers.ocr_engines import engine_note
 from pipeline.readers.pdf import max_pages
 from pipeline.readers.stamps import remove_signature_lines, strip_arrival_stamp
 from pipeline.readers.task_tables import join_continued_tables
@@ -62,12 +63,12 @@ def read_image(path: Path, *, workers: int | None = None) -> RawText:
     timings: dict[str, float] = {}
     try:
         with image:
-            results = ocr_images(image_frames(image), workers=workers, timings=timings)
+            results = ocr_images(image_frames(image), workers=workers, timings=timings, count=frames)
     except OcrUnavailable as e:
         raise InputError(path, f"images need OCR, but {e}") from e
     except OSError as e:
         raise InputError(path, "the image file is damaged or truncated") from e
-    warnings: list[tuple[str, str]] = [("ocr-used", f"OCR on {len(results)} image page(s)")]
+    warnings: list[tuple[str, str]] = [("ocr-used", f"OCR{engine_note()} on {len(results)} image page(s)")]
     meta: dict[str, str | None] = {}
     texts = []
     for res in results:

@@ -1,8 +1,11 @@
-"""OCR with tesseract (-l vie): clean a page image, deskew it, read it in parallel processes.
+"""OCR: clean a page image, deskew it, read it with an OCR engine (tesseract -l vie, or
+trueocr: pipeline/readers/ocr_engines.py), runs of pages side by side.
 
-Each page is one ``tesseract`` subprocess with OMP_THREAD_LIMIT=1 (same output,
-about twice as fast per page as its own threading; pages run side by side, no
-more at once than there are cores across all processes: ocr_slots.py).
+A document's pages are cut into at most one run per core; each run is one
+``tesseract`` process with OMP_THREAD_LIMIT=1 for all its pages (same output,
+about twice as fast per page as its own threading, the model loaded once per
+run), and no more runs at once than there are cores across all processes
+(ocr_slots.py).
 Red seals and stamps are suppressed by reading the red channel: red ink is
 bright there, black and blue ink stay dark.
 """
@@ -12,8 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterable
@@ -24,6 +25,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageChops
 
+from pipeline.readers.ocr_engines import TESSERACT_TIMEOUT_S as TESSERACT_TIMEOUT_S  # re-exported
+from pipeline.readers.ocr_engines import OcrUnavailable as OcrUnavailable  # re-exported
+from pipeline.readers.ocr_engines import get_engine, selected_engine_name
 from pipeline.readers.ocr_slots import ocr_slot, slot_count
 from pipeline.readers.scan_tables import continued_tables, page_with_tables
 
@@ -47,11 +51,9 @@ def capped_scale(width: float, height: float, scale: float) -> float:
     cap = max_page_pixels()
     return scale * (cap / pixels) ** 0.5 if pixels > cap else scale
 DEFAULT_PSM = 3
-TESSERACT_TIMEOUT_S = 180
-
-
-class OcrUnavailable(RuntimeError):
-    """tesseract or its Vietnamese model is missing."""
+# Pages in one engine run at most: a run's model load is paid once for them, and a
+# long document still starts reading before all its pages are prepared.
+PAGES_PER_RUN = 16
 
 
 @dataclass(frozen=True)
@@ -160,13 +162,6 @@ def prepare_page(image: Image.Image, dpi: float | None = None, upscale: bool = T
     return deskew(gray, angle), angle
 
 
-def tesseract_available() -> bool:
-    if not shutil.which("tesseract"):
-        return False
-    out = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True).stdout
-    return "vie" in out.split()
-
-
 def parse_tsv(tsv: str) -> tuple[float | None, int]:
     """Mean word confidence (0..1) and word count from tesseract's TSV output."""
     confs = []
@@ -182,32 +177,13 @@ def parse_tsv(tsv: str) -> tuple[float | None, int]:
 def run_tesseract(
     png: Path, psm: int = DEFAULT_PSM, dpi: int = OCR_DPI
 ) -> tuple[str, float | None, int, float]:
-    """One page image file -> (text, mean confidence, words, seconds). Output files sit beside it.
-
-    It waits for an OCR slot first: no more tesseracts run at once than there are cores."""
-    env = dict(os.environ, OMP_THREAD_LIMIT="1")
-    base = png.parent / png.stem
-    with ocr_slot():  # one tesseract per core across every worker (pipeline/readers/ocr_slots.py)
-        start = time.perf_counter()
-        proc = subprocess.run(
-            ["tesseract", os.path.abspath(png), os.path.abspath(base), "-l", "vie", "--psm", str(psm), "--dpi", str(dpi), "txt", "tsv"],
-            capture_output=True,
-            env=env,
-            timeout=TESSERACT_TIMEOUT_S,
-        )
-        seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr.decode("utf-8", "replace").strip()[:300])
-    tsv = Path(f"{base}.tsv").read_text(encoding="utf-8")
-    conf, words = parse_tsv(tsv)
-    text = tsv_to_layout(tsv) or Path(f"{base}.txt").read_text(encoding="utf-8")
-    return text, conf, words, seconds
-
-
-def read_page(png: Path, psm: int = DEFAULT_PSM) -> tuple[str, float | None, int, float]:
-    """run_tesseract, then tables of tasks on the page rebuilt cell by cell (scan_tables.py)."""
-    text, conf, words, seconds = run_tesseract(png, psm)
-    return page_with_tables(png, text, str(png.parent)), conf, words, seconds
+    """One page image file -> (text, mean confidence, words, seconds) by tesseract. Output
+    files sit beside it. It waits for an OCR slot first (ocr_slots.py)."""
+    engine = get_engine("tesseract")
+    with ocr_slot():
+        page = engine.read_pages([png], psm, dpi)[0]
+    conf, words = parse_tsv(page.tsv)
+    return page.text, conf, words, page.seconds
 
 
 def tsv_to_layout(tsv: str) -> str:
@@ -276,19 +252,51 @@ def tidy_ocr_text(text: str) -> str:
     return "\n".join(out).strip("\n")
 
 
+def read_run(
+    images: list[Path], psm: int, engine: str, workdir: str
+) -> list[tuple[str, float | None, int, float]]:
+    """One engine run over page images (holding an OCR slot), then each page's tables of
+    tasks rebuilt cell by cell (scan_tables.py): (text, mean confidence, words, seconds) a page."""
+    eng = get_engine(engine)
+    with ocr_slot():  # one engine run per core across every worker (pipeline/readers/ocr_slots.py)
+        pages = eng.read_pages(images, psm, OCR_DPI)
+    out = []
+    for image, page in zip(images, pages, strict=True):
+        conf, words = parse_tsv(page.tsv)
+        out.append((page_with_tables(image, page.text, workdir, engine=engine), conf, words, page.seconds))
+    return out
+
+
+def run_sizes(pages: int, workers: int) -> list[int]:
+    """Pages per engine run for a document of ``pages`` pages on ``workers`` cores: as even
+    as possible, one run per core, none over PAGES_PER_RUN."""
+    if pages <= 0:
+        return []
+    runs = max(min(workers, pages), -(-pages // PAGES_PER_RUN))
+    return [pages // runs + (1 if k < pages % runs else 0) for k in range(runs)]
+
+
 def ocr_images(
     images: Iterable[tuple[Image.Image, float | None]],
     *,
     workers: int | None = None,
     psm: int = DEFAULT_PSM,
     timings: dict[str, float] | None = None,
+    count: int | None = None,
+    engine: str | None = None,
 ) -> list[OcrPage]:
-    """OCR page images (image, dpi) in parallel tesseract processes, in page order.
+    """OCR page images (image, dpi) with an OCR engine (``engine``, else $CONGVAN_OCR_ENGINE,
+    else tesseract), in page order.
 
-    Images are prepared in this process while earlier pages are being read.
+    The pages are cut into runs (:func:`run_sizes`; ``count``, the number of images
+    when known, lets a run start while later pages are still being prepared; else
+    all pages are prepared first). Runs go side by side, each on one core.
     """
-    if not tesseract_available():
-        raise OcrUnavailable("tesseract with the Vietnamese model (tesseract-ocr-vie) is not installed")
+    try:
+        name = selected_engine_name(engine)
+    except ValueError as e:
+        raise OcrUnavailable(str(e)) from e
+    get_engine(name).check()
     workers = workers or slot_count()
     timings = timings if timings is not None else {}
     prepare_s = render_s = 0.0
@@ -296,8 +304,10 @@ def ocr_images(
     source = iter(images)
     with tempfile.TemporaryDirectory(prefix="congvan-ocr-") as tmp, ThreadPoolExecutor(workers) as pool:
         futures = []
-        skews = []
-        n = 0
+        skews: list[float] = []
+        paths: list[Path] = []
+        sizes = run_sizes(count, workers) if count else []
+        pending: list[Path] = []
         while True:
             t0 = time.perf_counter()
             item = next(source, None)
@@ -308,15 +318,23 @@ def ocr_images(
             t0 = time.perf_counter()
             gray, angle = prepare_page(image, dpi)
             # uncompressed (PGM): a PNG took 0.2 s a page to compress, the same pixels
-            png = Path(tmp) / f"page-{n:04d}.pgm"
-            Image.fromarray(gray).save(png)
+            path = Path(tmp) / f"page-{len(paths):04d}.pgm"
+            Image.fromarray(gray).save(path)
             prepare_s += time.perf_counter() - t0
             skews.append(angle)
-            futures.append(pool.submit(read_page, png, psm))
-            n += 1
-        results = [f.result() for f in futures]
-        pngs = [Path(tmp) / f"page-{k:04d}.pgm" for k in range(n)]
-        texts = continued_tables(pngs, [r[0] for r in results], tmp)  # a task table over pages
+            paths.append(path)
+            pending.append(path)
+            if sizes and len(pending) >= sizes[0]:
+                futures.append(pool.submit(read_run, pending, psm, name, tmp))
+                sizes.pop(0)
+                pending = []
+        if pending:  # no count, or fewer images than counted
+            done = len(paths) - len(pending)
+            for size in run_sizes(len(pending), workers):
+                futures.append(pool.submit(read_run, paths[done : done + size], psm, name, tmp))
+                done += size
+        results = [page for f in futures for page in f.result()]
+        texts = continued_tables(paths, [r[0] for r in results], tmp, engine=name)  # a task table over pages
     total = time.perf_counter() - start
     timings["render"] = timings.get("render", 0.0) + render_s
     timings["ocr-prepare"] = timings.get("ocr-prepare", 0.0) + prepare_s

@@ -27,6 +27,7 @@ from pipeline.errors import InputError
 from pipeline.readers import RawText
 from pipeline.readers.glyphs import repair_glyphs
 from pipeline.readers.ocr import OCR_DPI, OcrUnavailable, ocr_images
+from pipeline.readers.ocr_engines import engine_note
 from pipeline.readers.pdf_grid import Word, may_hold_task_table
 from pipeline.readers.quality import PageQuality, page_quality, rejection_reason, trust_text_layer
 from pipeline.readers.stamps import (
@@ -527,7 +528,7 @@ def read_pdf(
         confidences: list[tuple[float, int]] = []
         if to_ocr and ocr:
             try:
-                results = ocr_images(render_pages(doc, to_ocr), workers=workers, timings=timings)
+                results = ocr_images(render_pages(doc, to_ocr), workers=workers, timings=timings, count=len(to_ocr))
             except OcrUnavailable as e:
                 raise InputError(path, f"this PDF is a scan and needs OCR, but {e}") from e
             known = [line for s in stamps for line in s.lines]
@@ -543,7 +544,7 @@ def read_pdf(
                     if res.confidence < LOW_CONFIDENCE:
                         low.append(i + 1)
             pages_list = ", ".join(str(i + 1) for i in to_ocr)
-            warnings.append(("ocr-used", f"OCR on page(s) {pages_list} of {n}"))
+            warnings.append(("ocr-used", f"OCR{engine_note()} on page(s) {pages_list} of {n}"))
             if low:
                 warnings.append(
                     ("ocr-low-confidence", f"low OCR confidence on page(s) {', '.join(map(str, low))}")

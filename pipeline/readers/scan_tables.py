@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import subprocess
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -312,7 +313,9 @@ def _cell_crop(gray: np.ndarray, ink: np.ndarray, x0: int, y0: int, x1: int, y1:
     return gray[a + ra : a + rb, c + ca : c + cb]
 
 
-def ocr_grid_rows(gray: np.ndarray, grid: Grid, rows: range, workdir: str, psm: int = 6) -> list[list[str]]:
+def ocr_grid_rows(
+    gray: np.ndarray, grid: Grid, rows: range, workdir: str, psm: int = 6, engine: str | None = None
+) -> list[list[str]]:
     """OCR the cells of the given rows: every non-blank cell cropped inside its
     rules, the crops stacked in one image and read by one tesseract run, each
     word given back to the cell whose band it falls in."""
@@ -338,7 +341,7 @@ def ocr_grid_rows(gray: np.ndarray, grid: Grid, rows: range, workdir: str, psm: 
         stack[y : y + cr.shape[0], STACK_GAP_PX : STACK_GAP_PX + cr.shape[1]] = cr
         bands.append((y, y + cr.shape[0]))
         y += cr.shape[0] + STACK_GAP_PX
-    words = ocr_words(stack, workdir, psm)
+    words = ocr_words(stack, workdir, psm, engine)
     found: list[list[Word]] = [[] for _ in crops]
     starts = [b[0] for b in bands]
     for word in words:
@@ -351,34 +354,30 @@ def ocr_grid_rows(gray: np.ndarray, grid: Grid, rows: range, workdir: str, psm: 
     return out
 
 
-def ocr_words(image: np.ndarray, workdir: str, psm: int = 6) -> list[Word]:
-    """tesseract (-l vie) on one gray image: its word boxes."""
+def ocr_words(image: np.ndarray, workdir: str, psm: int = 6, engine: str | None = None) -> list[Word]:
+    """The OCR engine (the page's: pipeline/readers/ocr_engines.py) on one gray image: its
+    word boxes (trueocr's estimated from its line boxes); none when the engine fails."""
     import os
-    import subprocess
     import tempfile
 
     from PIL import Image
 
-    from pipeline.readers.ocr import OCR_DPI, TESSERACT_TIMEOUT_S
+    from pipeline.readers.ocr import OCR_DPI
+    from pipeline.readers.ocr_engines import get_engine
 
     fd, name = tempfile.mkstemp(prefix="cells-", suffix=".png", dir=workdir)
     os.close(fd)
     png = Path(name)
-    base = png.with_suffix("")
     try:
         Image.fromarray(image).save(png)
-        proc = subprocess.run(
-            ["tesseract", str(png), str(base), "-l", "vie", "--psm", str(psm), "--dpi", str(OCR_DPI), "tsv"],
-            capture_output=True,
-            env=dict(os.environ, OMP_THREAD_LIMIT="1"),
-            timeout=TESSERACT_TIMEOUT_S,
-        )
-        if proc.returncode != 0:
+        try:
+            page = get_engine(engine).read_pages([png], psm, OCR_DPI)[0]
+        except (RuntimeError, OSError, subprocess.TimeoutExpired):
             return []
-        return read_tsv_words(Path(f"{base}.tsv").read_text(encoding="utf-8"))
+        return read_tsv_words(page.tsv)
     finally:
-        png.unlink(missing_ok=True)
-        Path(f"{base}.tsv").unlink(missing_ok=True)
+        for leftover in png.parent.glob(f"{png.stem}*"):
+            leftover.unlink(missing_ok=True)
 
 
 # "Quý III/2026" as tesseract reads it in a narrow cell: "Quý IH/2026", "Quý IHI/2026", "Quý lI/2026"
@@ -406,7 +405,9 @@ def _clean_cell(text: str) -> str:
 CONTINUATION_TOP_SHARE = 0.14
 
 
-def task_table_rows(gray: np.ndarray, grid: Grid, workdir: str, continuing: bool = False) -> list[str] | None:
+def task_table_rows(
+    gray: np.ndarray, grid: Grid, workdir: str, continuing: bool = False, engine: str | None = None
+) -> list[str] | None:
     """The markdown rows of a grid that is a table of tasks (header first);
     ``continuing``: of a headerless grid too (it goes on from the page before).
     None for any other grid."""
@@ -414,7 +415,7 @@ def task_table_rows(gray: np.ndarray, grid: Grid, workdir: str, continuing: bool
     if nrows < 1 or len(grid.xs) < 3:
         return None
     head_rows = min(2, nrows)
-    head = ocr_grid_rows(gray, grid, range(head_rows), workdir)
+    head = ocr_grid_rows(gray, grid, range(head_rows), workdir, engine=engine)
     header, body_from = None, 0
     if is_task_header(header_kinds(head[0])):
         header, body_from = head[0], 1
@@ -424,7 +425,7 @@ def task_table_rows(gray: np.ndarray, grid: Grid, workdir: str, continuing: bool
             header, body_from = two, 2
     if header is None and not continuing:
         return None
-    rows = head[body_from:] + (ocr_grid_rows(gray, grid, range(head_rows, nrows), workdir) if nrows > head_rows else [])
+    rows = head[body_from:] + (ocr_grid_rows(gray, grid, range(head_rows, nrows), workdir, engine=engine) if nrows > head_rows else [])
     kinds: list[str | None] = header_kinds(header) if header is not None else [None] * (len(grid.xs) - 1)
     if "number" not in kinds and kinds[0] is None and number_column(grid, rows):
         kinds[0] = "number"  # "STT" too small for OCR to read, the numbers below it are clear
@@ -478,7 +479,7 @@ def words_to_layout(words_tsv: list[str], header: str) -> str:
     return tsv_to_layout("\n".join([header, *words_tsv])) if words_tsv else ""
 
 
-def page_with_tables(png: Path, text: str, workdir: str, continuing: bool = False) -> str:
+def page_with_tables(png: Path, text: str, workdir: str, continuing: bool = False, engine: str | None = None) -> str:
     """The page's OCR text (``text``, laid out from ``png``'s word boxes in the
     TSV beside it) with each table of tasks written as markdown rows in its
     place; ``text`` itself when the page has none. ``continuing``: a table of
@@ -495,7 +496,7 @@ def page_with_tables(png: Path, text: str, workdir: str, continuing: bool = Fals
         grids = [g for g in grids[:1] if g.ys[0] <= CONTINUATION_TOP_SHARE * gray.shape[0]]
     tables: list[tuple[Grid, list[str]]] = []
     for grid in grids:
-        rows = task_table_rows(gray, grid, workdir, continuing)
+        rows = task_table_rows(gray, grid, workdir, continuing, engine)
         if rows:
             tables.append((grid, rows))
     if not tables:
@@ -530,12 +531,12 @@ def page_with_tables(png: Path, text: str, workdir: str, continuing: bool = Fals
     return "\n".join(out)
 
 
-def continued_tables(pngs: list[Path], texts: list[str], workdir: str) -> list[str]:
+def continued_tables(pngs: list[Path], texts: list[str], workdir: str, engine: str | None = None) -> list[str]:
     """After every page was read (page_with_tables): in page order, a page whose
     previous page ends with a table of tasks gets its headerless top grid read
     as rows of that table (task_tables.join_continued_tables joins them)."""
     out = list(texts)
     for i in range(1, len(out)):
         if open_table_at_end(out[i - 1]) and not starts_with_table(out[i]):
-            out[i] = page_with_tables(pngs[i], out[i], workdir, continuing=True)
+            out[i] = page_with_tables(pngs[i], out[i], workdir, continuing=True, engine=engine)
     return out
