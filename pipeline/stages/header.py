@@ -10,6 +10,7 @@ from typing import Any
 
 from pipeline.folding import caps_share
 from pipeline.folding import fold as fold_text
+from pipeline.regions import field_regions
 from pipeline.resources import load
 from pipeline.stage import Stage
 from pipeline.stages.layout import KINH_GUI, QH, split_columns
@@ -155,7 +156,7 @@ def number_parts(raw_num: str) -> dict[str, Any]:
 class Header(Stage):
     name = "header"
     requires = ("header_columns",)
-    provides = ("issuer", "number", "issued_date", "doc_type", "subject", "recipients")
+    provides = ("issuer", "number", "issued_date", "doc_type", "subject", "recipients", "regions")
 
     def __call__(self, state: WorkingState) -> WorkingState:
         text = state.text
@@ -246,6 +247,12 @@ class Header(Stage):
                     state.confidence["place"] = 0.9
         else:
             state.warn("date-missing")
+
+        # on a scan: where the number and the date are on page 1 (for a crop of the page)
+        if state.raw is not None and state.raw.header_words:
+            regions = field_regions(state.raw.header_words, (f.get("number") or {}).get("notation"))
+            if regions:
+                f["regions"] = regions
 
         # urgency / secrecy: a caps marker standing alone near the header
         _markers(state)
