@@ -1,12 +1,12 @@
-"""Where the number and the date are on a scan's page (pipeline/regions.py), the
-day of a blank date from the e-signature (header.day_from_signature), and the
-handwritten-digit reader's pieces (pipeline/digits.py)."""
+"""Where the number and the date are on a scan's page (pipeline/regions.py), and
+the day of a blank date from the e-signature (header.day_from_signature)."""
 
 from __future__ import annotations
 
 import os
 import re
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from PIL import Image
 from pipeline.folding import fold
 from pipeline.readers import PageWord
 from pipeline.regions import INSIDE_MARGIN, date_region, field_regions, number_region
+from pipeline.stages.header import day_from_signature, signing_date
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,6 +71,30 @@ def test_no_region_without_the_words():
     assert date_region([W("ngày", 0.6, 0.65), W("04", 0.66, 0.7)]) is None  # no "tháng … năm"
 
 
+@pytest.mark.parametrize(
+    ("read", "signed_at", "expected"),
+    [
+        pytest.param("2026-04", "23.04.2026 15:54:16 +07:00", "2026-04-23", id="blank-day-same-month"),
+        pytest.param("2025-10", "2025-10-09T16:52:54+07:00", "2025-10-09", id="iso-stamp"),
+        pytest.param("2021", "05/01/2021 08:15:24", "2021-01-05", id="blank-day-and-month-same-year"),
+        pytest.param("2024-02", "01/03/2024 08:41:42", None, id="signed-next-month"),
+        pytest.param("2020", "16.04.2021 07:37:07", None, id="another-year"),
+        pytest.param("2025-01-04", "26/01/2025 11:12:09", None, id="a-read-day-is-never-replaced"),
+        pytest.param("2025-01", None, None, id="no-signature"),
+        pytest.param("2025-01", "signed on the 5th", None, id="no-date-in-the-stamp"),
+    ],
+)
+def test_day_from_signature(read, signed_at, expected):
+    assert day_from_signature(read, signing_date(signed_at)) == expected
+
+
+def test_signing_date_formats():
+    assert signing_date("05/01/2021 08:15:24") == date(2021, 1, 5)
+    assert signing_date("16.04.2020 07:37:07 +07:00") == date(2020, 4, 16)
+    assert signing_date("2025-10-09T16:52:54+07:00") == date(2025, 10, 9)
+    assert signing_date("31/02/2025 10:00:00") is None
+
+
 # ---------------------------------------------------------------- a real scan
 
 
@@ -116,3 +141,14 @@ def test_the_regions_of_a_real_scan_crop_the_number_and_the_date(scan_132, tmp_p
     # the serial's place lies inside the number's box, left of the notation
     assert number.value_bbox is not None
     assert number.bbox[0] <= number.value_bbox[0] < number.value_bbox[2] <= number.bbox[2]
+
+
+@pytest.mark.slow
+def test_a_blank_day_is_taken_from_the_e_signature_with_a_warning(scan_132):
+    doc = scan_132
+    assert doc.source.signed_at and doc.source.signed_at.startswith("23.04.2026")
+    assert doc.issued_date == "2026-04-23"  # the gold's date: the day is written by hand on the page
+    codes = [w.code for w in doc.warnings]
+    # the day OCR read from the ink was impossible (date-invalid): it was not a day that was read
+    assert "issued-date-inferred" in codes and not {"date-partial", "date-invalid"} & set(codes)
+    assert doc.confidence["issued_date"] < 0.5

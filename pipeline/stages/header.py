@@ -141,6 +141,36 @@ def parse_date(y: str | None, m: str | None, d: str | None) -> tuple[str | None,
     return f"{int(y):04d}", "date-partial" if not m else "date-invalid"
 
 
+_SIGNED_DMY = re.compile(r"^\s*(?P<d>\d{1,2})[./-](?P<m>\d{1,2})[./-](?P<y>\d{4})(?!\d)")
+_SIGNED_ISO = re.compile(r"^\s*(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)")
+
+
+def signing_date(signed_at: str | None) -> date | None:
+    """The date of an e-signature stamp's time as printed: '05/01/2021 08:15:24',
+    '16.04.2020 07:37:07 +07:00' or '2025-10-09T16:52:54+07:00'."""
+    if not signed_at:
+        return None
+    m = _SIGNED_DMY.match(signed_at) or _SIGNED_ISO.match(signed_at)
+    if not m:
+        return None
+    try:
+        return date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+    except ValueError:
+        return None
+
+
+def day_from_signature(iso: str | None, signed: date | None) -> str | None:
+    """A full date for an issue date read as 'YYYY-MM' (or 'YYYY') from the signing
+    date, when the year and the month read agree with it; None otherwise. A date
+    read whole is never replaced."""
+    if not iso or not signed or len(iso) >= 10:
+        return None
+    parts = iso.split("-")
+    if int(parts[0]) != signed.year or len(parts) > 1 and int(parts[1]) != signed.month:
+        return None
+    return signed.isoformat()
+
+
 def number_parts(raw_num: str) -> dict[str, Any]:
     raw = re.sub(r"\s+", "", raw_num).strip(".,;:*")
     raw = raw.replace("…", "").replace("..", "")
@@ -230,10 +260,16 @@ class Header(Stage):
             d_ = dmm.group("n") if dmm else None
             m_ = mmm.group("n") if mmm else None
             iso, code = parse_date(dm.group("y"), m_, d_ if m_ else None)
-            f["issued_date"] = iso
+            signed = signing_date(state.raw.meta.get("signed_at") if state.raw else None)
+            # a blank day, or one OCR made impossible ("ngày 33"): never a day that was read
+            inferred = day_from_signature(iso, signed) if code in ("date-partial", "date-invalid") else None
+            f["issued_date"] = inferred or iso
             state.spans["issued_date"] = view.span(dm.start("draw") - 4, dm.end())
             state.confidence["issued_date"] = 0.95 if code is None else 0.6
-            if code:
+            if inferred:  # a blank day (or month) filled from the signing date: a guess, said so
+                state.confidence["issued_date"] = 0.35
+                state.warn("issued-date-inferred")
+            elif code:
                 state.warn(code)
             if dm.group("place"):
                 raw_pl = view.s[dm.start("place") : dm.end("place")]
