@@ -101,6 +101,26 @@ class Task(_Frozen):
     )
 
 
+Fraction = Annotated[float, Field(ge=0, le=1)]
+FractionBox = Annotated[
+    tuple[Fraction, Fraction, Fraction, Fraction],
+    Field(description="[x0, y0, x1, y1] as fractions of the page's width and height, from its top left"),
+]
+
+
+class Region(_Frozen):
+    """Where a header value is printed (or written by hand) on the original's page."""
+
+    page: int = Field(ge=1, description="1-based page number")
+    bbox: FractionBox
+    unit: Literal["fraction"] = "fraction"
+    value_bbox: FractionBox | None = Field(
+        None,
+        description="the part of bbox where the value itself sits: the serial before the '/' of "
+        "the number, the day between 'ngày' and 'tháng' (written by hand on many scans)",
+    )
+
+
 class Warning(_Frozen):
     code: str
     message: str
@@ -127,6 +147,11 @@ class DirectiveDocument(_Frozen):
     tasks: list[Task] = Field(default_factory=list)
     confidence: dict[str, float] = Field(default_factory=dict)
     spans: dict[str, Span] = Field(default_factory=dict)
+    regions: dict[str, Region] = Field(
+        default_factory=dict,
+        description="number and issued_date: their box on the page of a scan (from its OCR), "
+        "so a reviewer can be shown the crop",
+    )
     warnings: list[Warning] = Field(default_factory=list)
     text: str = ""
 

@@ -473,13 +473,19 @@ def create_app(sessions: sessionmaker, settings: Settings) -> FastAPI:
             doc = get_doc(db, doc_id)
             data = json.loads(doc.current_json or "{}")
             span = (data.get("spans") or {}).get(field)
-            if field not in CROP_FIELDS or not span or not has_pages(doc.stored_name):
+            region = (data.get("regions") or {}).get(field)
+            if field not in CROP_FIELDS or not (span or region) or not has_pages(doc.stored_name):
                 raise Refused(404, "Không có vùng ảnh cho trường này.")
             stored = stored_path(settings.data_dir, doc)
             try:
-                words = page_words(settings.data_dir, stored, doc.sha256)
-                found = locate(words, data["text"][span[0] : span[1]]) if words else []
-                if not found and words and field == "number":
+                if region:  # the pipeline's own OCR boxed it: no page words needed
+                    x0, y0, x1, y1 = region["bbox"]
+                    png = page_png(settings.data_dir, stored, doc.sha256, int(region["page"]))
+                    box = {"x": x0, "y": y0, "w": x1 - x0, "h": y1 - y0}
+                    return Response(crop_png(png, box), media_type="image/png", headers={"Cache-Control": "private, max-age=600"})
+                words = page_words(settings.data_dir, stored, doc.sha256) if span else None
+                found = locate(words, data["text"][span[0] : span[1]]) if words and span else []
+                if not found and words and span and field == "number":
                     found = locate_from_label(words, data["text"][span[0] : span[1]])
                 if not found:
                     raise Refused(404, "Không tìm thấy trường này trên ảnh trang.")

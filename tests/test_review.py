@@ -929,3 +929,38 @@ def test_number_line_with_a_handwritten_serial_is_boxed_from_its_label():
     (box,) = locate_from_label(pages, query)
     assert box["page"] == 1 and abs(box["x"] - 0.100) < 1e-9 and abs(box["w"] - 0.160) < 1e-9
     assert locate_from_label(pages, "Số: Ø0 /QĐ-UBND") == []  # another notation: no box
+
+
+@pytest.mark.slow
+def test_a_handwritten_serial_is_cropped_from_the_pipelines_own_ocr_boxes(client, sessions, data_dir, tmp_path):
+    """corpus/docs/132.pdf (a scan, "Số: 729/QĐ-TTg" with 729 not in the OCR text):
+    the crop comes from the output's regions at once, before the worker has read
+    the page's word boxes, and shows the number line (OCR of the crop finds "Số")."""
+    import os
+    import subprocess
+
+    from PIL import Image
+
+    from pipeline.folding import fold
+    from review.boxes import words_cache
+    from review.worker import ingest
+
+    res = ingest([str(ROOT / "corpus/docs/132.pdf")], sessions, data_dir)
+    (doc_id,) = res.documents
+    logged_in(client, "clerk")
+    _, doc = doc_json(sessions, doc_id)
+    assert doc["number"]["serial"] is None and "number" in doc["regions"]
+    assert not words_cache(data_dir, doc["source"]["sha256"]).exists()  # no page words read
+    page = client.get(f"/documents/{doc_id}").text
+    assert f'src="/documents/{doc_id}/crop/number.png"' in page and "handwritten-hint" in page
+    r = client.get(f"/documents/{doc_id}/crop/number.png")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    crop = Image.open(io.BytesIO(r.content))
+    full = Image.open(io.BytesIO(client.get(f"/documents/{doc_id}/pages/1.png").content))
+    assert crop.width < full.width / 2 and crop.height < full.height / 8
+    png = tmp_path / "crop.png"
+    crop.resize((crop.width * 3, crop.height * 3)).save(png)  # the review page is 110 dpi: enlarge for tesseract
+    run = subprocess.run(["tesseract", str(png), "-", "-l", "vie", "--psm", "6"], capture_output=True, check=True,
+                         env=dict(os.environ, OMP_THREAD_LIMIT="1"))
+    text = fold(run.stdout.decode("utf-8", "replace"))
+    assert re.search(r"s[oóốô]\s*:", text) and "ttg" in text, text  # "Số:" (OCR may drop its circumflex)

@@ -22,6 +22,19 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class PageWord:
+    """One OCR word of a page with its box as fractions of the page (0..1, from
+    the top left of the page as given, before any deskew)."""
+
+    text: str
+    line: int  # tesseract's line number on the page (block, paragraph, line folded into one)
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
 @dataclass
 class RawText:
     text: str
@@ -36,9 +49,12 @@ class RawText:
     warnings: list[tuple[str, str]] = field(default_factory=list)
     # per-stage seconds spent inside the reader (pdf-text, ocr, ...)
     timings: dict[str, float] = field(default_factory=dict)
+    # OCR word boxes of the header region of page 1 (None when page 1 was not OCRed):
+    # where the number and the date sit, so a crop of the page can be shown or read
+    header_words: tuple[PageWord, ...] | None = None
 
 
 # The dispatcher imports the readers, which import RawText from here: keep this last.
 from pipeline.readers.dispatch import DEFAULT_MAX_BYTES, read_bytes, read_file  # noqa: E402
 
-__all__ = ["DEFAULT_MAX_BYTES", "RawText", "read_bytes", "read_file"]
+__all__ = ["DEFAULT_MAX_BYTES", "PageWord", "RawText", "read_bytes", "read_file"]

@@ -96,4 +96,5 @@ def read_image(path: Path, *, workers: int | None = None) -> RawText:
         ocr_confidence=confidence,
         warnings=warnings,
         timings=timings,
+        header_words=results[0].header_words if results else None,
     )

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageChops
 
+from pipeline.readers import PageWord
 from pipeline.readers.ocr_engines import TESSERACT_TIMEOUT_S as TESSERACT_TIMEOUT_S  # re-exported
 from pipeline.readers.ocr_engines import OcrUnavailable as OcrUnavailable  # re-exported
 from pipeline.readers.ocr_engines import get_engine, selected_engine_name
@@ -63,6 +64,8 @@ class OcrPage:
     words: int
     skew: float  # degrees the page was rotated by
     seconds: float  # tesseract wall time for this page
+    # the first page's words in its header region, with their boxes (header_words)
+    header_words: tuple[PageWord, ...] | None = None
 
 
 def suppress_red(rgb: np.ndarray) -> np.ndarray:
@@ -239,6 +242,55 @@ def tsv_to_layout(tsv: str) -> str:
     return "\n".join(out) + "\n"
 
 
+# The header of a Decree 30 document (issuer, number, place and date) sits in the
+# top of page 1; words below this share of the page height are not kept.
+HEADER_SHARE = 0.45
+
+
+def header_words(tsv: str, width: int, height: int, skew: float, share: float = HEADER_SHARE) -> tuple[PageWord, ...]:
+    """Words of the top ``share`` of a page from tesseract's TSV, boxes as fractions
+    of the page before deskewing (the page was turned by ``skew`` degrees about its
+    centre: the corners are turned back)."""
+    import math
+
+    rad = math.radians(skew)
+    cos, sin = math.cos(rad), math.sin(rad)
+    cx, cy = width / 2, height / 2
+
+    def back(x: float, y: float) -> tuple[float, float]:
+        # PIL turns counter-clockwise by ``skew`` on screen (y down): undo it
+        dx, dy = x - cx, y - cy
+        return cx + dx * cos - dy * sin, cy + dx * sin + dy * cos
+
+    out: list[PageWord] = []
+    lines: dict[tuple[int, int, int], int] = {}
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        try:
+            text = (row.get("text") or "").strip()
+            if row.get("level") != "5" or not text:
+                continue
+            left, top, w, h = (int(row[k]) for k in ("left", "top", "width", "height"))
+            key = (int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))
+        except (TypeError, ValueError, KeyError):
+            continue
+        if top > share * height:
+            continue
+        corners = [back(x, y) for x in (left, left + w) for y in (top, top + h)]
+        xs = [c[0] for c in corners]
+        ys = [c[1] for c in corners]
+        out.append(
+            PageWord(
+                text,
+                lines.setdefault(key, len(lines)),
+                round(max(0.0, min(xs) / width), 4),
+                round(max(0.0, min(ys) / height), 4),
+                round(min(1.0, max(xs) / width), 4),
+                round(min(1.0, max(ys) / height), 4),
+            )
+        )
+    return tuple(out)
+
+
 def tidy_ocr_text(text: str) -> str:
     """Trim trailing spaces and runs of blank lines; keep the line structure."""
     # tesseract writes the Icelandic eth (Ð) for a bold Đ, sometimes both ("QĐÐ")
@@ -308,6 +360,7 @@ def ocr_images(
         paths: list[Path] = []
         sizes = run_sizes(count, workers) if count else []
         pending: list[Path] = []
+        first_size = (0, 0)
         while True:
             t0 = time.perf_counter()
             item = next(source, None)
@@ -322,6 +375,8 @@ def ocr_images(
             Image.fromarray(gray).save(path)
             prepare_s += time.perf_counter() - t0
             skews.append(angle)
+            if not paths:
+                first_size = (gray.shape[1], gray.shape[0])
             paths.append(path)
             pending.append(path)
             if sizes and len(pending) >= sizes[0]:
@@ -334,12 +389,19 @@ def ocr_images(
                 futures.append(pool.submit(read_run, paths[done : done + size], psm, name, tmp))
                 done += size
         results = [page for f in futures for page in f.result()]
+        # page 1's words (each engine writes a page's TSV beside its image): where the header fields are
+        first_tsv = paths[0].with_suffix(".tsv") if paths else None
+        header = (
+            header_words(first_tsv.read_text(encoding="utf-8"), *first_size, skews[0])
+            if first_tsv is not None and first_tsv.exists()
+            else None
+        )
         texts = continued_tables(paths, [r[0] for r in results], tmp, engine=name)  # a task table over pages
     total = time.perf_counter() - start
     timings["render"] = timings.get("render", 0.0) + render_s
     timings["ocr-prepare"] = timings.get("ocr-prepare", 0.0) + prepare_s
     timings["ocr"] = timings.get("ocr", 0.0) + total - render_s - prepare_s
     return [
-        OcrPage(tidy_ocr_text(text), conf, words, skew, seconds)
-        for text, (_, conf, words, seconds), skew in zip(texts, results, skews, strict=True)
+        OcrPage(tidy_ocr_text(text), conf, words, skew, seconds, header if k == 0 else None)
+        for k, (text, (_, conf, words, seconds), skew) in enumerate(zip(texts, results, skews, strict=True))
     ]

@@ -526,12 +526,15 @@ def read_pdf(
             detail = "; ".join(f"page {i + 1}: {rejection_reason(pages[i].quality, force_ocr)}" for i in rejected)
             warnings.append(("text-layer-rejected", detail))
         confidences: list[tuple[float, int]] = []
+        header_words = None
         if to_ocr and ocr:
             try:
                 results = ocr_images(render_pages(doc, to_ocr), workers=workers, timings=timings, count=len(to_ocr))
             except OcrUnavailable as e:
                 raise InputError(path, f"this PDF is a scan and needs OCR, but {e}") from e
             known = [line for s in stamps for line in s.lines]
+            if to_ocr[0] == 0:
+                header_words = results[0].header_words
             low = []
             arrival = False
             for i, res in zip(to_ocr, results, strict=True):
@@ -568,6 +571,7 @@ def read_pdf(
             ocr_confidence=confidence,
             warnings=warnings,
             timings=timings,
+            header_words=header_words,
         )
     finally:
         doc.close()

@@ -11,6 +11,7 @@ from models import (
     Issuer,
     Number,
     Reference,
+    Region,
     Signer,
     Source,
     Task,
@@ -80,6 +81,7 @@ def build_document(state: WorkingState) -> DirectiveDocument:
         tasks=tasks,
         confidence=confidence,
         spans=dict(state.spans),
+        regions={k: Region(**v) for k, v in (f.get("regions") or {}).items()},
         warnings=warnings,
         text=state.text,
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from pipeline.folding import CAP, caps_share
 from pipeline.folding import fold as fold_text
+from pipeline.regions import field_regions
 from pipeline.resources import load
 from pipeline.stage import Stage
 from pipeline.stages.layout import KINH_GUI, QH, split_columns
@@ -154,6 +155,36 @@ def parse_date(y: str | None, m: str | None, d: str | None) -> tuple[str | None,
     return f"{int(y):04d}", "date-partial" if not m else "date-invalid"
 
 
+_SIGNED_DMY = re.compile(r"^\s*(?P<d>\d{1,2})[./-](?P<m>\d{1,2})[./-](?P<y>\d{4})(?!\d)")
+_SIGNED_ISO = re.compile(r"^\s*(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?!\d)")
+
+
+def signing_date(signed_at: str | None) -> date | None:
+    """The date of an e-signature stamp's time as printed: '05/01/2021 08:15:24',
+    '16.04.2020 07:37:07 +07:00' or '2025-10-09T16:52:54+07:00'."""
+    if not signed_at:
+        return None
+    m = _SIGNED_DMY.match(signed_at) or _SIGNED_ISO.match(signed_at)
+    if not m:
+        return None
+    try:
+        return date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+    except ValueError:
+        return None
+
+
+def day_from_signature(iso: str | None, signed: date | None) -> str | None:
+    """A full date for an issue date read as 'YYYY-MM' (or 'YYYY') from the signing
+    date, when the year and the month read agree with it; None otherwise. A date
+    read whole is never replaced."""
+    if not iso or not signed or len(iso) >= 10:
+        return None
+    parts = iso.split("-")
+    if int(parts[0]) != signed.year or len(parts) > 1 and int(parts[1]) != signed.month:
+        return None
+    return signed.isoformat()
+
+
 def number_parts(raw_num: str) -> dict[str, Any]:
     raw = re.sub(r"\s+", "", raw_num).strip(".,;:*")
     raw = raw.replace("…", "").replace("..", "")
@@ -169,7 +200,7 @@ def number_parts(raw_num: str) -> dict[str, Any]:
 class Header(Stage):
     name = "header"
     requires = ("header_columns",)
-    provides = ("issuer", "number", "issued_date", "doc_type", "subject", "recipients")
+    provides = ("issuer", "number", "issued_date", "doc_type", "subject", "recipients", "regions")
 
     def __call__(self, state: WorkingState) -> WorkingState:
         text = state.text
@@ -243,10 +274,16 @@ class Header(Stage):
             d_ = dmm.group("n") if dmm else None
             m_ = mmm.group("n") if mmm else None
             iso, code = parse_date(dm.group("y"), m_, d_ if m_ else None)
-            f["issued_date"] = iso
+            signed = signing_date(state.raw.meta.get("signed_at") if state.raw else None)
+            # a blank day, or one OCR made impossible ("ngày 33"): never a day that was read
+            inferred = day_from_signature(iso, signed) if code in ("date-partial", "date-invalid") else None
+            f["issued_date"] = inferred or iso
             state.spans["issued_date"] = view.span(dm.start("draw") - 4, dm.end())
             state.confidence["issued_date"] = 0.95 if code is None else 0.6
-            if code:
+            if inferred:  # a blank day (or month) filled from the signing date: a guess, said so
+                state.confidence["issued_date"] = 0.35
+                state.warn("issued-date-inferred")
+            elif code:
                 state.warn(code)
             if dm.group("place"):
                 raw_pl = view.s[dm.start("place") : dm.end("place")]
@@ -260,6 +297,12 @@ class Header(Stage):
                     state.confidence["place"] = 0.9
         else:
             state.warn("date-missing")
+
+        # on a scan: where the number and the date are on page 1 (for a crop of the page)
+        if state.raw is not None and state.raw.header_words:
+            regions = field_regions(state.raw.header_words, (f.get("number") or {}).get("notation"))
+            if regions:
+                f["regions"] = regions
 
         # urgency / secrecy: a caps marker standing alone near the header
         _markers(state)
