@@ -46,10 +46,10 @@ CODES: dict[str, tuple[str, str]] = {
     "date-missing": ("warning", "no place-and-date line found"),
     "date-partial": ("warning", "the issue date is partly blank"),
     "date-invalid": ("warning", "the issue date is not a real calendar date"),
-    "issued-date-inferred": (
-        "warning",
-        "the day of the issue date is blank on the page and was taken from the e-signature's signing "
-        "date (same month and year): documents are often signed a few days after their date, check it",
+    "issued-day-suggested": (
+        "info",
+        "the day of the issue date is blank on the page; the e-signature's signing date has the same "
+        "month and year: documents are often signed a few days after their date, type the day from the original",
     ),
     "doctype-inferred": ("info", "document type taken from the notation, not a title"),
     "doctype-missing": ("warning", "no document type found"),

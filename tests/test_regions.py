@@ -144,11 +144,12 @@ def test_the_regions_of_a_real_scan_crop_the_number_and_the_date(scan_132, tmp_p
 
 
 @pytest.mark.slow
-def test_a_blank_day_is_taken_from_the_e_signature_with_a_warning(scan_132):
+def test_a_blank_day_is_offered_from_the_e_signature_not_filled_in(scan_132):
+    """The signing day is the issue day in only 7 of the 17 corpus scans where it
+    could fill one: it is offered to the clerk in a warning, never written as the date."""
     doc = scan_132
     assert doc.source.signed_at and doc.source.signed_at.startswith("23.04.2026")
-    assert doc.issued_date == "2026-04-23"  # the gold's date: the day is written by hand on the page
-    codes = [w.code for w in doc.warnings]
-    # the day OCR read from the ink was impossible (date-invalid): it was not a day that was read
-    assert "issued-date-inferred" in codes and not {"date-partial", "date-invalid"} & set(codes)
-    assert doc.confidence["issued_date"] < 0.5
+    assert doc.issued_date == "2026-04"  # the day is written by hand on the page
+    by_code = {w.code: w.message for w in doc.warnings}
+    assert "23/04/2026" in by_code["issued-day-suggested"]
+    assert {"date-partial", "date-invalid"} & set(by_code)

@@ -275,16 +275,23 @@ class Header(Stage):
             m_ = mmm.group("n") if mmm else None
             iso, code = parse_date(dm.group("y"), m_, d_ if m_ else None)
             signed = signing_date(state.raw.meta.get("signed_at") if state.raw else None)
-            # a blank day, or one OCR made impossible ("ngày 33"): never a day that was read
-            inferred = day_from_signature(iso, signed) if code in ("date-partial", "date-invalid") else None
-            f["issued_date"] = inferred or iso
+            # a blank day, or one OCR made impossible ("ngày 33"): the signing date is
+            # offered, not filled in — on the corpus it is the issue day in only 7 of
+            # the 17 scans where it could have filled one (signed 1-4 days later)
+            suggested = day_from_signature(iso, signed) if code in ("date-partial", "date-invalid") else None
+            f["issued_date"] = iso
             state.spans["issued_date"] = view.span(dm.start("draw") - 4, dm.end())
             state.confidence["issued_date"] = 0.95 if code is None else 0.6
-            if inferred:  # a blank day (or month) filled from the signing date: a guess, said so
-                state.confidence["issued_date"] = 0.35
-                state.warn("issued-date-inferred")
-            elif code:
+            if code:
                 state.warn(code)
+            if suggested:
+                d0 = date.fromisoformat(suggested)
+                state.warn(
+                    "issued-day-suggested",
+                    f"the day of the issue date is blank on the page; the e-signature is dated "
+                    f"{d0.day:02d}/{d0.month:02d}/{d0.year} — documents are often signed a few days after "
+                    "their date: type the day from the original",
+                )
             if dm.group("place"):
                 raw_pl = view.s[dm.start("place") : dm.end("place")]
                 # the place: the capitalised words right before ", ngày"
