@@ -28,7 +28,7 @@ from PIL import Image, ImageChops
 from pipeline.readers import PageWord
 from pipeline.readers.ocr_engines import TESSERACT_TIMEOUT_S as TESSERACT_TIMEOUT_S  # re-exported
 from pipeline.readers.ocr_engines import OcrUnavailable as OcrUnavailable  # re-exported
-from pipeline.readers.ocr_engines import get_engine, selected_engine_name
+from pipeline.readers.ocr_engines import get_engine, selected_engine_name, tsv_words
 from pipeline.readers.ocr_slots import ocr_slot, slot_count
 from pipeline.readers.scan_tables import continued_tables, page_with_tables
 
@@ -264,15 +264,8 @@ def header_words(tsv: str, width: int, height: int, skew: float, share: float = 
 
     out: list[PageWord] = []
     lines: dict[tuple[int, int, int], int] = {}
-    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
-        try:
-            text = (row.get("text") or "").strip()
-            if row.get("level") != "5" or not text:
-                continue
-            left, top, w, h = (int(row[k]) for k in ("left", "top", "width", "height"))
-            key = (int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))
-        except (TypeError, ValueError, KeyError):
-            continue
+    for word in tsv_words(tsv):
+        text, left, top, w, h, key = word.text, word.left, word.top, word.width, word.height, word.line
         if top > share * height:
             continue
         corners = [back(x, y) for x in (left, left + w) for y in (top, top + h)]

@@ -35,10 +35,10 @@ import subprocess
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 ENGINE_ENV = "CONGVAN_OCR_ENGINE"
 ENGINES = ("tesseract", "trueocr")
@@ -86,19 +86,36 @@ class EnginePage:
         return tsv_lines(self.tsv)
 
 
-def tsv_lines(tsv: str) -> list[OcrLine]:
-    """The lines of a TSV page: the words of one (block, paragraph, line), their union box, mean confidence."""
-    groups: dict[tuple[str, str, str], list[tuple[int, int, int, int, float, str]]] = {}
+class TsvWord(NamedTuple):
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    line: tuple[int, int, int]  # (block, paragraph, line)
+    conf: float
+
+
+def tsv_words(tsv: str) -> Iterator[TsvWord]:
+    """The words (level 5, not blank) of a TSV page, rows that do not parse skipped."""
     for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
         try:
             text = (row.get("text") or "").strip()
             if row.get("level") != "5" or not text:
                 continue
             left, top, width, height = (int(row[k]) for k in ("left", "top", "width", "height"))
-            key = (row["block_num"], row["par_num"], row["line_num"])
-            groups.setdefault(key, []).append((left, top, left + width, top + height, float(row["conf"]), text))
+            line = (int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))
+            conf = float(row["conf"])
         except (TypeError, ValueError, KeyError):
             continue
+        yield TsvWord(text, left, top, width, height, line, conf)
+
+
+def tsv_lines(tsv: str) -> list[OcrLine]:
+    """The lines of a TSV page: the words of one (block, paragraph, line), their union box, mean confidence."""
+    groups: dict[tuple[int, int, int], list[tuple[int, int, int, int, float, str]]] = {}
+    for w in tsv_words(tsv):
+        groups.setdefault(w.line, []).append((w.left, w.top, w.left + w.width, w.top + w.height, w.conf, w.text))
     lines = []
     for words in groups.values():
         words.sort()
