@@ -120,6 +120,28 @@ def test_ocr_slots_bound_processes_and_threads(tmp_path: Path, monkeypatch: pyte
         assert start >= end  # the next holder starts after the last one let go
 
 
+def test_a_nested_ocr_slot_is_the_one_held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scan table's cells are OCRed under a slot too; inside one (same thread) the
+    slot held is reused, not waited for (with one slot that wait would never end)."""
+    import threading
+
+    from pipeline.readers.ocr_slots import ocr_slot
+
+    monkeypatch.setenv("CONGVAN_OCR_SLOTS_DIR", str(tmp_path / "slots"))
+    got: list[object] = []
+
+    def nested() -> None:
+        with ocr_slot(1) as outer, ocr_slot(1) as inner:
+            got.append((outer, inner))
+
+    t = threading.Thread(target=nested)
+    t.start()
+    t.join(5)
+    assert not t.is_alive() and got == [(0, 0)]
+    with ocr_slot(1) as again:  # released when the outer block ended
+        assert again == 0
+
+
 def _hold_slot_twice(log: str) -> None:
     import time
     from concurrent.futures import ThreadPoolExecutor

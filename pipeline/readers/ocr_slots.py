@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import os
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +50,9 @@ def slots_dir() -> Path | None:
     return base
 
 
+_held = threading.local()  # the slot this thread holds, so a nested ocr_slot() does not wait on itself
+
+
 @contextmanager
 def ocr_slot(slots: int | None = None) -> Iterator[int | None]:
     """Hold one of ``slots`` (default: :func:`slot_count`) while the block runs.
@@ -59,6 +63,9 @@ def ocr_slot(slots: int | None = None) -> Iterator[int | None]:
     folder = slots_dir()
     if folder is None:
         yield None
+        return
+    if getattr(_held, "slot", None) is not None:  # this thread holds one already: OCR inside it
+        yield _held.slot
         return
     n = slots or slot_count()
     fds = [os.open(folder / f"slot-{k}", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600) for k in range(n)]
@@ -76,7 +83,9 @@ def ocr_slot(slots: int | None = None) -> Iterator[int | None]:
             else:
                 time.sleep(pause)
                 pause = min(_WAIT_S[1], pause * 2)
+        _held.slot = held
         yield held
     finally:
+        _held.slot = None
         for fd in fds:  # closing the descriptor releases its lock
             os.close(fd)

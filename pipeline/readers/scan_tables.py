@@ -364,6 +364,7 @@ def ocr_words(image: np.ndarray, workdir: str, psm: int = 6, engine: str | None 
 
     from pipeline.readers.ocr import OCR_DPI
     from pipeline.readers.ocr_engines import get_engine
+    from pipeline.readers.ocr_slots import ocr_slot
 
     fd, name = tempfile.mkstemp(prefix="cells-", suffix=".png", dir=workdir)
     os.close(fd)
@@ -371,7 +372,8 @@ def ocr_words(image: np.ndarray, workdir: str, psm: int = 6, engine: str | None 
     try:
         Image.fromarray(image).save(png)
         try:
-            page = get_engine(engine).read_pages([png], psm, OCR_DPI)[0]
+            with ocr_slot():  # the cells' OCR counts against the cores like the page's
+                page = get_engine(engine).read_pages([png], psm, OCR_DPI)[0]
         except (RuntimeError, OSError, subprocess.TimeoutExpired):
             return []
         return read_tsv_words(page.tsv)
