@@ -824,8 +824,11 @@ def _run_locked(
 
     try:
         old_term = signal.signal(signal.SIGTERM, on_term)
+        # Ctrl-C stops the batch even when this process was started with SIGINT
+        # ignored (a background job of a script: the shell sets it so)
+        old_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread
-        old_term = None
+        old_term = old_int = None
     limit_s, limit_mb = limits
     try:
         if dispatch is not None:
@@ -851,6 +854,8 @@ def _run_locked(
     finally:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
+        if old_int is not None:
+            signal.signal(signal.SIGINT, old_int)
         if sink is not None:
             sink.close()
         if errors_log is not None:
