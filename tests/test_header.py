@@ -303,3 +303,13 @@ def test_a_bare_van_phong_is_named_as_the_office_of_its_parent(top, name, parent
         "V/v công bố thủ tục hành chính\n\nKính gửi: Các sở, ban, ngành.\n\nĐề nghị các sở rà soát.\n"
     )
     assert (doc.issuer.name, doc.issuer.parent) == (name, parent)
+
+
+@pytest.mark.parametrize("line", ["Hà Nội, ngảy 23 thóng 3 nãm 2021", "Hà Nội, ngay 23 thang 3 nam 2021"])
+def test_the_date_line_with_the_marks_ocr_puts_wrong(line):
+    doc = extract_text(
+        "ỦY BAN NHÂN DÂN                    CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+        f"TỈNH LAI CHÂU                      {line}\n"
+        "Số: 05/UBND-TH\nV/v cải cách hành chính\n\nKính gửi: Các sở, ban, ngành.\n\nĐề nghị các sở rà soát.\n"
+    )
+    assert (doc.place, doc.issued_date) == ("Hà Nội", "2021-03-23")

@@ -20,9 +20,10 @@ from pipeline.textview import Segment, View, collapse
 NUMBER = re.compile(
     r"(?:^|\n)[\s|*_]*(?:số\s*:?|s[oóòôốồơớ]\s*:)\s*(?P<num>(?P<serial>[\d.…]*)\s*(?P<sep>[/-])\s*(?P<nota>[^\W_][\w&/.\-]*(?:\s*-\s*[\w&]+)*))"
 )
+# "ngày … tháng … năm", and the marks OCR puts wrong on them ("ngảy", "thóng", "nãm")
 DATE = re.compile(
-    r"(?P<place>[^\W\d_][^,\n|*]{0,40}?)?\s*,?\s*[*_]*\s*ngày(?P<draw>[^\n]{0,10}?)"
-    r"tháng(?P<mraw>[^\n]{0,10}?)(?:năm|/)\s*[*_]*\s*(?P<y>\d{4})"
+    r"(?P<place>[^\W\d_][^,\n|*]{0,40}?)?\s*,?\s*[*_]*\s*ng[aàáảãạ]y(?P<draw>[^\n]{0,10}?)"
+    r"th[aàáảãạoóòỏõọ]ng(?P<mraw>[^\n]{0,10}?)(?:n[aăâàáảãạằắẳẵặầấẩẫậ]m|/)\s*[*_]*\s*(?P<y>\d{4})"
 )
 ILLEGIBLE_NUMBER = re.compile(r"(?:^|\n)[\s|*_]*(?:số\s*:?|s[oóòôốồơớ]\s*:)[^/\n]{1,14}?/\s*(?P<nota>[^\W\d_][\w&.-]*(?:\s*-\s*[\w&]+)*)")
 ARRIVAL_PREFIX = re.compile(r"\s*(?:ĐẾN|ĐEN|DEN|Đến)\s*(?:ngày|Ngày|số|Số)?[^\s\w]*[\d.⁄/:)(\-]*\S*\s+")
